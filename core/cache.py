@@ -1,0 +1,85 @@
+"""The one module of core/ that imports Streamlit: loaders cached once per server process.
+
+Models returned here are shared by every session: pages must only read them (eval mode,
+no training, no in-place changes). Anything a session trains lives in st.session_state.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from . import checkpoint, gan, gpt, metrics, vae
+from .device import configure_threads
+
+
+def _dir() -> str:
+    configure_threads()
+    return str(checkpoint.weights_dir())  # part of each cache key, so tests can point elsewhere
+
+
+@st.cache_resource(show_spinner="Loading the VAE…")
+def _vae(name: str, directory: str):
+    return vae.load_vae(name, directory=Path(directory))
+
+
+@st.cache_resource(show_spinner="Loading the VAE's test-set latents…")
+def _vae_data(name: str, directory: str) -> dict[str, torch.Tensor]:
+    t = checkpoint.load_tensors(f"{name}.data", Path(directory))
+    t["digits"] = t["digits"].float() / 255.0
+    return t
+
+
+@st.cache_resource(show_spinner="Loading the digit classifier…")
+def _classifier(directory: str):
+    return metrics.load_classifier(Path(directory))
+
+
+@st.cache_resource(show_spinner="Loading the generator…")
+def _generator(directory: str):
+    return gan.load_generator(Path(directory))
+
+
+@st.cache_resource(show_spinner="Loading the GAN's training history…")
+def _gan_history(directory: str):
+    return gan.load_history(Path(directory))
+
+
+@st.cache_resource(show_spinner="Loading the language model…")
+def _gpt(name: str, directory: str):
+    return gpt.load_gpt(name, directory=Path(directory))
+
+
+@st.cache_resource
+def _meta(name: str, directory: str) -> dict:
+    return checkpoint.load_meta(name, Path(directory))
+
+
+def load_vae(name: str):
+    return _vae(name, _dir())
+
+
+def load_vae_data(name: str) -> dict[str, torch.Tensor]:
+    """Test-set latents (mu, labels, kl_per_dim) and sample digits in [0, 1]."""
+    return _vae_data(name, _dir())
+
+
+def load_classifier():
+    return _classifier(_dir())
+
+
+def load_generator():
+    return _generator(_dir())
+
+
+def load_gan_history():
+    return _gan_history(_dir())
+
+
+def load_gpt(name: str):
+    return _gpt(name, _dir())
+
+
+def load_meta(name: str) -> dict:
+    return _meta(name, _dir())

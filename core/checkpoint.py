@@ -1,0 +1,145 @@
+"""Checkpoints: tensors in safetensors (never pickle), metadata in a JSON file beside them.
+
+weights/<name>.safetensors   the model's parameters
+weights/<name>.json          config, dataset, steps, wall time, hardware, metrics, date, command
+weights/<name>.<part>.safetensors   optional sidecar tensors (latents, sample digits, history)
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+# The command that makes each shipped file: quoted in every "missing weights" message.
+TRAIN_COMMANDS = {
+    "classifier": "python scripts/train_classifier.py",
+    "vae-z2": "python scripts/train_vae.py --latent-dim 2",
+    "vae-z16": "python scripts/train_vae.py --latent-dim 16",
+    "ae-z2": "python scripts/train_vae.py --latent-dim 2 --plain",
+    "gan": "python scripts/train_gan.py",
+    "gpt-shakespeare": "python scripts/train_gpt.py --preset cpu",
+    "bigram": "python scripts/train_gpt.py --preset bigram",
+}
+
+
+class WeightsError(RuntimeError):
+    """A weight file is missing, corrupt, or does not fit the model."""
+
+
+class MissingWeightsError(WeightsError, FileNotFoundError):
+    pass
+
+
+def weights_dir() -> Path:
+    # GENLAB_WEIGHTS lets tests point the app at a copy with a broken file.
+    return Path(os.environ.get("GENLAB_WEIGHTS") or Path(__file__).resolve().parent.parent / "weights")
+
+
+def _train_hint(name: str) -> str:
+    base = name.split(".")[0]
+    cmd = TRAIN_COMMANDS.get(base)
+    return f" Train it with: {cmd}" if cmd else ""
+
+
+def save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().cpu().clone().contiguous() for k, v in tensors.items()}, str(path))
+
+
+def load_tensors(name: str, directory: Path | None = None) -> dict[str, torch.Tensor]:
+    """Read weights/<name>.safetensors, with an error that says what to do."""
+    path = (directory or weights_dir()) / f"{name}.safetensors"
+    if not path.exists():
+        raise MissingWeightsError(f"{path} is missing.{_train_hint(name)}")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise WeightsError(f"{path} is corrupt or unreadable ({e}).{_train_hint(name)}") from e
+
+
+def load_meta(name: str, directory: Path | None = None) -> dict:
+    path = (directory or weights_dir()) / f"{name}.json"
+    if not path.exists():
+        raise MissingWeightsError(f"{path} is missing.{_train_hint(name)}")
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise WeightsError(f"{path} is not valid JSON ({e}).{_train_hint(name)}") from e
+
+
+def load_state(model: torch.nn.Module, name: str, directory: Path | None = None) -> torch.nn.Module:
+    """Fill `model` with the parameters in weights/<name>.safetensors; eval mode, float32."""
+    state = load_tensors(name, directory)
+    try:
+        model.load_state_dict({k: v.float() for k, v in state.items()})
+    except RuntimeError as e:
+        path = (directory or weights_dir()) / f"{name}.safetensors"
+        raise WeightsError(f"{path} does not fit the model described by {name}.json: {e}") from e
+    return model.eval()
+
+
+def hardware() -> str:
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+
+
+def save_checkpoint(model: torch.nn.Module, name: str, meta: dict, directory: Path | None = None,
+                    dtype: torch.dtype | None = None) -> Path:
+    """Write weights/<name>.safetensors and weights/<name>.json; returns the weights path."""
+    directory = directory or weights_dir()
+    state = {k: (v.to(dtype) if dtype is not None and v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    path = directory / f"{name}.safetensors"
+    save_tensors(path, state)
+    meta = {
+        "name": name,
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "hardware": hardware(),
+        "torch": torch.__version__,
+        "command": " ".join(["python"] + sys.argv),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        **meta,
+    }
+    (directory / f"{name}.json").write_text(json.dumps(meta, indent=2) + "\n")
+    return path
+
+
+# --- resumable training state (model + optimizer), also without pickle -------------------------
+
+def save_training_state(path: Path, modules: dict, optimizers: dict, progress: dict) -> None:
+    """Everything needed to resume: module and optimizer tensors in safetensors, the rest in JSON."""
+    tensors, opt_meta = {}, {}
+    for key, module in modules.items():
+        tensors.update({f"{key}.{k}": v for k, v in module.state_dict().items()})
+    for key, opt in optimizers.items():
+        sd = opt.state_dict()
+        for pid, slots in sd["state"].items():
+            for slot, v in slots.items():
+                tensors[f"opt:{key}.{pid}.{slot}"] = v if torch.is_tensor(v) else torch.tensor(v)
+        opt_meta[key] = sd["param_groups"]
+    save_tensors(path.with_suffix(".safetensors"), tensors)
+    path.with_suffix(".json").write_text(json.dumps({"progress": progress, "param_groups": opt_meta}))
+
+
+def load_training_state(path: Path, modules: dict, optimizers: dict) -> dict:
+    """Restore what save_training_state wrote; returns its progress dict."""
+    tensors = load_file(str(path.with_suffix(".safetensors")))
+    meta = json.loads(path.with_suffix(".json").read_text())
+    for key, module in modules.items():
+        prefix = f"{key}."
+        module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+    for key, opt in optimizers.items():
+        state: dict = {}
+        for k, v in tensors.items():
+            if k.startswith(f"opt:{key}."):
+                pid, slot = k[len(f"opt:{key}."):].split(".", 1)
+                state.setdefault(int(pid), {})[slot] = v
+        opt.load_state_dict({"state": state, "param_groups": meta["param_groups"][key]})
+    return meta["progress"]

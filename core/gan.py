@@ -1,0 +1,178 @@
+"""A DCGAN for 28x28 MNIST digits, and the one adversarial trainer that every GAN here uses.
+
+The generator maps noise to images; the discriminator maps images to one logit ("real?").
+They train in turns: D learns to tell real from fake, then G learns to fool D.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .checkpoint import load_meta, load_state, load_tensors
+
+
+@dataclass
+class GANConfig:
+    latent_dim: int = 64
+    g_channels: int = 64  # the generator's 14x14 maps; its 7x7 maps are twice as wide
+    d_channels: int = 64  # the discriminator's 14x14 maps; its 7x7 maps are twice as wide
+
+
+@dataclass
+class TrainSettings:
+    """What the learner may change while a GAN trains."""
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5  # DCGAN's choice: less momentum keeps the two players from overshooting
+    batch_size: int = 64
+    d_steps: int = 1    # discriminator updates per generator update
+
+
+class Generator(nn.Module):
+    """noise (N, latent_dim) -> 7x7 -> 14x14 -> 28x28 image in [-1, 1]."""
+
+    def __init__(self, cfg: GANConfig = GANConfig()):
+        super().__init__()
+        self.cfg = cfg
+        self.latent_dim = cfg.latent_dim
+        c = cfg.g_channels
+        self.net = nn.Sequential(
+            nn.Linear(cfg.latent_dim, 2 * c * 7 * 7, bias=False), nn.BatchNorm1d(2 * c * 7 * 7), nn.ReLU(),
+            nn.Unflatten(1, (2 * c, 7, 7)),
+            nn.ConvTranspose2d(2 * c, c, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
+            nn.ConvTranspose2d(c, 1, 4, stride=2, padding=1),
+            nn.Tanh(),
+        )
+
+    def forward(self, z):
+        return self.net(z)
+
+
+class Discriminator(nn.Module):
+    """image (N, 1, 28, 28) in [-1, 1] -> one logit per image."""
+
+    def __init__(self, cfg: GANConfig = GANConfig()):
+        super().__init__()
+        c = cfg.d_channels
+        self.net = nn.Sequential(
+            nn.Conv2d(1, c, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
+            nn.Conv2d(c, 2 * c, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(2 * c), nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            nn.Linear(2 * c * 7 * 7, 1),
+        )
+
+    def forward(self, x):
+        return self.net(x).squeeze(1)
+
+
+def init_weights(module: nn.Module, generator: torch.Generator) -> None:
+    """DCGAN's initialisation (small normal weights, BatchNorm scales near 1), from `generator`
+    rather than the global seed, so concurrent sessions never disturb each other."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02, generator=generator)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            nn.init.normal_(m.weight, 1.0, 0.02, generator=generator)
+            nn.init.zeros_(m.bias)
+
+
+class GANTrainer:
+    """Alternating updates of a discriminator and a generator, one `step()` at a time.
+
+    `sample_real(n, generator)` returns a batch of real data. The same class trains the MNIST
+    DCGAN (script and live page) and the toy 2-D GAN.
+    """
+
+    def __init__(self, G: nn.Module, D: nn.Module, sample_real: Callable[[int, torch.Generator], torch.Tensor],
+                 latent_dim: int, settings: TrainSettings = TrainSettings(), generator: torch.Generator | None = None):
+        self.G, self.D, self.sample_real, self.latent_dim = G, D, sample_real, latent_dim
+        self.settings = settings
+        self.gen = generator or torch.Generator().manual_seed(0)
+        betas = (settings.beta1, 0.999)
+        self.opt_g = torch.optim.Adam(G.parameters(), lr=settings.lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(D.parameters(), lr=settings.lr_d, betas=betas)
+        self.steps = 0
+
+    def update_settings(self, settings: TrainSettings) -> None:
+        """Change learning rates, batch size and D steps between steps (optimiser state is kept)."""
+        self.settings = settings
+        for group in self.opt_g.param_groups:
+            group["lr"] = settings.lr_g
+        for group in self.opt_d.param_groups:
+            group["lr"] = settings.lr_d
+
+    def noise(self, n: int) -> torch.Tensor:
+        device = next(self.G.parameters()).device
+        return torch.randn(n, self.latent_dim, generator=self.gen, device=self.gen.device).to(device)
+
+    def step(self) -> dict:
+        """One generator update after `d_steps` discriminator updates; returns floats for plotting."""
+        s = self.settings
+        self.G.train(), self.D.train()
+        for _ in range(s.d_steps):
+            real = self.sample_real(s.batch_size, self.gen)
+            with torch.no_grad():
+                fake = self.G(self.noise(s.batch_size))
+            logit_real, logit_fake = self.D(real), self.D(fake)
+            loss_d = (F.binary_cross_entropy_with_logits(logit_real, torch.ones_like(logit_real))
+                      + F.binary_cross_entropy_with_logits(logit_fake, torch.zeros_like(logit_fake)))
+            self.opt_d.zero_grad(set_to_none=True)
+            loss_d.backward()
+            self.opt_d.step()
+
+        # Non-saturating loss: maximise log D(G(z)) rather than minimise log(1 - D(G(z))),
+        # which has almost no gradient early on, when D easily rejects every fake.
+        logit_gen = self.D(self.G(self.noise(s.batch_size)))
+        loss_g = F.binary_cross_entropy_with_logits(logit_gen, torch.ones_like(logit_gen))
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        self.steps += 1
+        return {
+            "step": self.steps,
+            "loss_d": loss_d.item(),
+            "loss_g": loss_g.item(),
+            "d_real": torch.sigmoid(logit_real).mean().item(),
+            "d_fake": torch.sigmoid(logit_fake).mean().item(),
+        }
+
+
+def mnist_sampler(images01: torch.Tensor) -> Callable[[int, torch.Generator], torch.Tensor]:
+    """Real batches for the DCGAN: random MNIST digits rescaled from [0, 1] to [-1, 1]."""
+    data = images01 * 2 - 1
+
+    def sample(n: int, gen: torch.Generator) -> torch.Tensor:
+        idx = torch.randint(len(data), (n,), generator=gen, device=gen.device).to(data.device)
+        return data[idx]
+
+    return sample
+
+
+def new_mnist_gan(cfg: GANConfig, generator: torch.Generator) -> tuple[Generator, Discriminator]:
+    """A freshly initialised generator and discriminator; every weight drawn from `generator`."""
+    G, D = Generator(cfg), Discriminator(cfg)
+    init_weights(G, generator)
+    init_weights(D, generator)
+    return G, D
+
+
+def to_unit(images: torch.Tensor) -> torch.Tensor:
+    """Generator output in [-1, 1] -> [0, 1], what the classifier and the screen expect."""
+    return (images.clamp(-1, 1) + 1) / 2
+
+
+def load_generator(directory=None) -> Generator:
+    """The shipped MNIST generator in eval mode: G(z) with z of shape (N, G.latent_dim)."""
+    cfg = GANConfig(**load_meta("gan", directory)["config"])
+    return load_state(Generator(cfg), "gan", directory)
+
+
+def load_history(directory=None) -> tuple[dict, dict]:
+    """The recorded training of the shipped generator: (tensors, metadata)."""
+    return load_tensors("gan.history", directory), load_meta("gan", directory)

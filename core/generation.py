@@ -1,0 +1,116 @@
+"""Sampling text from a language model, one token at a time.
+
+Two paths give the same tokens while the text fits the context window:
+- recompute: feed the last block_size tokens through the whole model at every step (the
+  lecture's way; a step costs the whole context);
+- cached (KV cache): keep each head's keys and values, feed only the new token (a step costs
+  one position).
+
+Past the window the cached path slides: when the cache holds block_size positions it is
+rebuilt from the last block_size // 2 tokens, so each new token still sees at least half a
+window of context, and the rebuild happens once every block_size // 2 tokens.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Iterator
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+MAX_NEW_TOKENS = 5000
+MAX_TEMPERATURE = 5.0
+
+
+def check_sampling(max_new_tokens: int, temperature: float, top_k: int | None, top_p: float | None,
+                   vocab_size: int) -> None:
+    """Refuse values that have no meaning, with a message that says which and why."""
+    if not isinstance(max_new_tokens, int) or not 0 <= max_new_tokens <= MAX_NEW_TOKENS:
+        raise ValueError(f"max_new_tokens must be an integer from 0 to {MAX_NEW_TOKENS}, got {max_new_tokens!r}")
+    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and 0 < temperature <= MAX_TEMPERATURE):
+        raise ValueError(f"temperature must be above 0 and at most {MAX_TEMPERATURE}, got {temperature!r}")
+    if top_k is not None and not (isinstance(top_k, int) and 1 <= top_k <= vocab_size):
+        raise ValueError(f"top_k must be None or an integer from 1 to {vocab_size}, got {top_k!r}")
+    if top_p is not None and not (isinstance(top_p, (int, float)) and 0 < top_p <= 1):
+        raise ValueError(f"top_p must be None or in (0, 1], got {top_p!r}")
+
+
+def next_token_probs(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
+                     top_p: float | None = None) -> torch.Tensor:
+    """Logits (B, vocab) -> sampling probabilities after temperature, top-k and top-p (nucleus)."""
+    logits = logits / temperature
+    if top_k is not None:
+        kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = F.softmax(logits, dim=-1)
+    if top_p is not None and top_p < 1.0:
+        sorted_p, order = probs.sort(dim=-1, descending=True)
+        # keep the smallest set of tokens whose mass reaches top_p (the first token always stays)
+        drop = sorted_p.cumsum(-1) - sorted_p >= top_p
+        sorted_p = sorted_p.masked_fill(drop, 0.0)
+        probs = torch.zeros_like(probs).scatter(-1, order, sorted_p)
+        probs = probs / probs.sum(-1, keepdim=True)
+    return probs
+
+
+@torch.no_grad()
+def generate_tokens(model: "LanguageModel", idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
+                    top_k: int | None = None, top_p: float | None = None,
+                    generator: torch.Generator | None = None, use_cache: bool = True,
+                    should_stop: Callable[[], bool] | None = None) -> Iterator[torch.Tensor]:
+    """Yield each new token as a (B, 1) tensor; stops early when should_stop() is true."""
+    check_sampling(max_new_tokens, temperature, top_k, top_p, model.vocab_size)
+    if idx.shape[1] == 0:
+        raise ValueError("idx must hold at least one token (the page starts an empty prompt from a newline)")
+    block = model.block_size
+    cached = use_cache and model.supports_cache
+    cache = None
+    for _ in range(max_new_tokens):
+        if should_stop and should_stop():
+            return
+        if not cached:
+            logits, _ = model(idx[:, -block:])
+        elif cache is None:  # prefill: the whole (cropped) prompt at once
+            cache = model.new_cache()
+            logits, _ = model(idx[:, -block:], cache=cache)
+        elif cache_len(cache) >= block:  # window full: slide by rebuilding from the last half window
+            cache = model.new_cache()
+            logits, _ = model(idx[:, -max(1, block // 2):], cache=cache)
+        else:  # the usual step: only the newest token goes through the model
+            logits, _ = model(idx[:, -1:], cache=cache)
+        probs = next_token_probs(logits[:, -1, :], temperature, top_k, top_p)
+        nxt = torch.multinomial(probs, 1, generator=generator)
+        idx = torch.cat([idx, nxt], dim=1)
+        yield nxt
+
+
+def cache_len(cache: list[list[dict]]) -> int:
+    return cache[0][0]["k"].shape[1] if cache[0][0] else 0
+
+
+class LanguageModel(nn.Module):
+    """What the GPT and the bigram model share: sampling."""
+
+    supports_cache = False
+    block_size: int
+    vocab_size: int
+
+    def generate(self, idx, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
+                 top_p: float | None = None, generator: torch.Generator | None = None,
+                 use_cache: bool = True) -> torch.Tensor:
+        """idx (B, T) -> (B, T + max_new_tokens)."""
+        new = list(generate_tokens(self, idx, max_new_tokens, temperature, top_k, top_p, generator, use_cache))
+        return torch.cat([idx, *new], dim=1) if new else idx
+
+
+def stream(model: LanguageModel, ids: list[int], max_new_tokens: int, temperature: float = 1.0,
+           top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
+           use_cache: bool = True, should_stop: Callable[[], bool] | None = None) -> Iterator[str]:
+    """Yield the decoded text one character at a time, as it is produced."""
+    ids = ids or model.tokenizer.encode("\n")  # an empty prompt starts from a newline
+    # only the last window can influence the next character: a 100,000-character paste costs nothing
+    idx = torch.tensor([ids[-model.block_size:]], dtype=torch.long)
+    gen = torch.Generator().manual_seed(seed) if seed is not None else None
+    for tok in generate_tokens(model, idx, max_new_tokens, temperature, top_k, top_p, gen, use_cache, should_stop):
+        yield model.tokenizer.decode(tok[0].tolist())

@@ -1,0 +1,111 @@
+"""Train the MNIST DCGAN and ship its generator plus a replayable training history.
+
+    python scripts/train_gan.py          # -> weights/gan.safetensors, gan.json, gan.history.safetensors
+
+Needs weights/classifier.* (python scripts/train_classifier.py): it scores samples as training goes.
+"""
+import time
+from dataclasses import asdict
+
+import _common
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from core.checkpoint import load_training_state, save_checkpoint, save_tensors, save_training_state
+from core.data import digit_sample, load_mnist
+from core.gan import GANConfig, GANTrainer, TrainSettings, mnist_sampler, new_mnist_gan
+from core.gan_history import TrainingHistory, score_generator
+from core.metrics import gaussian_stats, frechet_distance, load_classifier, predict
+
+
+def moment_steps(total: int, n: int = 48) -> set[int]:
+    """Snapshot steps: evenly spread, plus denser early on, where the pictures change fastest."""
+    even = np.linspace(0, total, n)
+    early = np.geomspace(10, max(total, 10), n // 3)
+    return {int(s) for s in np.concatenate([even, early])}
+
+
+def main():
+    p = _common.parser(__doc__.splitlines()[0])
+    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr-g", type=float, default=2e-4)
+    p.add_argument("--lr-d", type=float, default=2e-4)
+    p.add_argument("--channels", type=int, default=64)
+    args = p.parse_args()
+    device, gen = _common.setup(args)
+    gen = torch.Generator(device=device).manual_seed(args.seed)
+
+    train_x, _ = load_mnist(train=True, data_dir=args.data_dir)
+    test_x, test_y = load_mnist(train=False, data_dir=args.data_dir)
+    classifier = load_classifier().to(device)
+    _, test_feats = predict(classifier, test_x.to(device))
+    _, train_feats = predict(classifier, train_x[:10000].to(device))
+    real_stats = gaussian_stats(test_feats.cpu())
+    floor = frechet_distance(gaussian_stats(train_feats.cpu()), real_stats)  # train vs test: the best one can hope for
+
+    cfg = GANConfig(g_channels=args.channels, d_channels=args.channels)
+    settings = TrainSettings(lr_g=args.lr_g, lr_d=args.lr_d, batch_size=args.batch_size)
+    G, D = new_mnist_gan(cfg, torch.Generator().manual_seed(args.seed))
+    G, D = G.to(device), D.to(device)
+    trainer = GANTrainer(G, D, mnist_sampler(train_x.to(device)), cfg.latent_dim, settings, gen)
+    fixed = torch.randn(64, cfg.latent_dim, generator=torch.Generator().manual_seed(args.seed + 1))
+    history = TrainingHistory(fixed, classifier, test_feats.cpu(), max_moments=1000, seed=args.seed)
+
+    total = args.max_steps or args.epochs * (len(train_x) // args.batch_size)
+    snap_at = moment_steps(total)
+    state_path = _common.run_dir("gan") / "state"
+    elapsed = 0.0
+    if args.resume and state_path.with_suffix(".json").exists():
+        prog = load_training_state(state_path, {"G": G, "D": D}, {"opt_g": trainer.opt_g, "opt_d": trainer.opt_d})
+        trainer.steps, elapsed = prog["step"], prog["elapsed"]
+        history.losses, kept = prog["losses"], prog["moments"]
+        history.moments = [m for m in history.moments if m["step"] in kept]
+        print(f"resumed at step {trainer.steps} (snapshots before it are not restored)")
+
+    bar = tqdm(total=total, initial=trainer.steps, desc="gan")
+    if 0 in snap_at and trainer.steps == 0:
+        history.snapshot(G, 0)
+    t0 = time.time()
+    while trainer.steps < total:
+        stats = trainer.step()
+        history.log(stats)
+        bar.update(1)
+        if trainer.steps in snap_at:
+            m = history.snapshot(G, trainer.steps)
+            bar.set_postfix(loss_d=f"{stats['loss_d']:.2f}", loss_g=f"{stats['loss_g']:.2f}",
+                            confident=f"{m['confident_share']:.2f}", fid=f"{m['fid']:.1f}")
+        if trainer.steps % 1000 == 0:
+            save_training_state(state_path, {"G": G, "D": D}, {"opt_g": trainer.opt_g, "opt_d": trainer.opt_d},
+                                {"step": trainer.steps, "elapsed": elapsed + time.time() - t0,
+                                 "losses": history.losses, "moments": []})
+    bar.close()
+    elapsed += time.time() - t0
+
+    score = score_generator(G, classifier, real_stats, n=2000, seed=12345)
+    out = _common.out_dir(args)
+    save_checkpoint(G.cpu(), "gan", {
+        "model": "dcgan generator",
+        "config": asdict(cfg),
+        "train_settings": asdict(settings),
+        "dataset": "MNIST (60,000 train)",
+        "steps": trainer.steps, "epochs": round(trainer.steps * args.batch_size / len(train_x), 2),
+        "wall_time_s": round(elapsed, 1),
+        "metrics": {
+            "confident_share": round(score["confident_share"], 4),
+            "mean_confidence": round(score["mean_confidence"], 4),
+            "class_shares": [round(s, 4) for s in score["shares"]],
+            "fid": round(score["fid"], 3),
+            "fid_floor": round(floor, 3),
+            "eval_samples": 2000, "eval_seed": 12345,
+        },
+        "headline": f"{score['confident_share']:.0%} confident digits, FD {score['fid']:.1f}",
+    }, out)
+    save_tensors(out / "gan.history.safetensors", {**history.to_tensors(), **digit_sample(test_x, test_y)})
+    print(f"gan: {score['confident_share']:.1%} confident (>=0.9), class shares "
+          f"{min(score['shares']):.1%}..{max(score['shares']):.1%}, FD {score['fid']:.2f} (floor {floor:.2f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Train the character-level GPT (or the bigram baseline) on tiny Shakespeare.
+
+    python scripts/train_gpt.py --preset cpu        # about 10 minutes on a 2-core CPU -> weights/gpt-shakespeare.*
+    python scripts/train_gpt.py --preset lecture --device cuda --compile   # the lecture's model, on a GPU
+    python scripts/train_gpt.py --preset bigram     # the baseline -> weights/bigram.*
+
+Keeps the checkpoint with the best validation loss (the lecture's model overfits late).
+"""
+import time
+from dataclasses import asdict, replace
+
+import _common
+import torch
+from tqdm import tqdm
+
+from core.checkpoint import load_training_state, save_checkpoint, save_training_state
+from core.data import load_shakespeare
+from core.gpt import GPT, BigramLanguageModel
+from core.lm_train import PRESETS, TrainConfig, estimate_loss, full_loss, get_batch, make_optimizer, split, train_step
+from core.tokenizer import CharTokenizer
+
+
+def main():
+    p = _common.parser(__doc__.splitlines()[0])
+    p.add_argument("--preset", choices=[*PRESETS, "bigram"], default="cpu")
+    p.add_argument("--max-iters", type=int, default=None)
+    p.add_argument("--eval-interval", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--compile", action="store_true", help="torch.compile the model (GPU)")
+    p.add_argument("--name", default=None, help="default: gpt-shakespeare, or bigram")
+    args = p.parse_args()
+    device, gen = _common.setup(args)
+    name = args.name or ("bigram" if args.preset == "bigram" else "gpt-shakespeare")
+
+    text = load_shakespeare(args.data_dir)
+    tok = CharTokenizer.from_text(text)
+    data = torch.tensor(tok.encode(text), dtype=torch.long)
+    train_data, val_data = split(data)
+
+    if args.preset == "bigram":
+        model_cfg, tcfg = None, TrainConfig(batch_size=32, max_iters=3000, lr=1e-2, min_lr=1e-3, warmup_iters=0,
+                                            weight_decay=0.0, eval_interval=500)
+        model, block = BigramLanguageModel(tok.vocab_size), 8
+    else:
+        model_cfg, tcfg = PRESETS[args.preset]
+        model_cfg = replace(model_cfg, vocab_size=tok.vocab_size)
+        model, block = GPT(model_cfg), model_cfg.block_size
+    tcfg = replace(tcfg, **{k: v for k, v in {"max_iters": args.max_iters or args.max_steps,
+                                              "eval_interval": args.eval_interval,
+                                              "batch_size": args.batch_size}.items() if v})
+    model.to(device)
+    opt = make_optimizer(model, tcfg, device.type)
+    autocast = torch.bfloat16 if device.type == "cuda" else None
+    fwd = torch.compile(model) if args.compile else model
+
+    state_path = _common.run_dir(name) / "state"
+    it, best, best_it, elapsed, curve = 0, float("inf"), 0, 0.0, []
+    if args.resume and state_path.with_suffix(".json").exists():
+        prog = load_training_state(state_path, {"model": model}, {"opt": opt})
+        it, best, best_it, elapsed, curve = prog["iter"], prog["best"], prog["best_iter"], prog["elapsed"], prog["curve"]
+        print(f"resumed at iteration {it} (best val {best:.4f})")
+    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    bar = tqdm(total=tcfg.max_iters, initial=it, desc=name)
+    t0 = time.time()
+    while it < tcfg.max_iters:
+        x, y = get_batch(train_data, block, tcfg.batch_size, gen)
+        loss = train_step(fwd, opt, x.to(device), y.to(device), tcfg, it, autocast)
+        it += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss:.3f}")
+        if it % tcfg.eval_interval == 0 or it == tcfg.max_iters:
+            losses = {s: estimate_loss(model, d, block, tcfg.batch_size, tcfg.eval_iters, seed=it, device=device)
+                      for s, d in (("train", train_data), ("val", val_data))}
+            curve.append({"iter": it, **{k: round(v, 4) for k, v in losses.items()}})
+            if losses["val"] < best:
+                best, best_it = losses["val"], it
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            bar.write(f"iter {it}: train {losses['train']:.4f}  val {losses['val']:.4f}  (best {best:.4f} @ {best_it})")
+            save_training_state(state_path, {"model": model}, {"opt": opt},
+                                {"iter": it, "best": best, "best_iter": best_it, "curve": curve,
+                                 "elapsed": elapsed + time.time() - t0})
+    bar.close()
+    elapsed += time.time() - t0
+
+    model.load_state_dict(best_state)
+    val = full_loss(model, val_data, block, device=device)
+    meta = {
+        "model": "bigram" if model_cfg is None else "gpt",
+        "preset": args.preset,
+        "config": asdict(model_cfg) if model_cfg else {"vocab_size": tok.vocab_size},
+        "train_config": asdict(tcfg),
+        "vocab": tok.chars,
+        "dataset": "tiny Shakespeare (1,115,394 characters; first 90% train, last 10% validation)",
+        "steps": it, "best_iter": best_it, "wall_time_s": round(elapsed, 1),
+        "metrics": {"val_loss": round(val, 4), "val_loss_estimate": round(best, 4), "eval_block_size": block},
+        "headline": f"validation loss {val:.3f}",
+        "curve": curve,
+    }
+    # 16-bit floats halve the file; the model is computed in float32 after loading
+    save_checkpoint(model.cpu(), name, meta, _common.out_dir(args), dtype=torch.float16 if model_cfg else None)
+    print(f"{name}: validation loss {val:.4f} over the whole validation split (best estimate {best:.4f} @ {best_it})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Shared fixtures. Tests that need a real dataset or Chromium skip where it is absent, unless
+GENLAB_REQUIRE_DATA / GENLAB_REQUIRE_BROWSER are set (CI sets both, turning the skip into a failure)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.data import data_root  # noqa: E402
+
+
+def need(condition: bool, reason: str, require_var: str) -> None:
+    """Skip with a reason, or fail when the environment says this must run."""
+    if condition:
+        return
+    if os.environ.get(require_var):
+        pytest.fail(f"{reason} ({require_var} is set, so this may not be skipped)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def mnist_dir() -> Path:
+    root = data_root(os.environ.get("GENLAB_DATA"))
+    need(os.environ.get("GENLAB_DATA") is not None and (root / "MNIST" / "raw").is_dir(),
+         "MNIST not found: set GENLAB_DATA to a folder holding MNIST/raw/", "GENLAB_REQUIRE_DATA")
+    return root
+
+
+@pytest.fixture
+def shakespeare_dir() -> Path:
+    root = data_root(os.environ.get("GENLAB_DATA"))
+    need(os.environ.get("GENLAB_DATA") is not None and (root / "tinyshakespeare" / "input.txt").is_file(),
+         "tiny Shakespeare not found: set GENLAB_DATA to a folder holding tinyshakespeare/input.txt",
+         "GENLAB_REQUIRE_DATA")
+    return root
+
+
+@pytest.fixture
+def app():
+    """An AppTest of the whole app; call app.switch_page("pages/x.py").run() to open a page."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def no_errors(at) -> None:
+    """The page ran without an exception and shows no error box."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
