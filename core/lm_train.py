@@ -27,7 +27,7 @@ PRESETS: dict[str, tuple[GPTConfig, TrainConfig]] = {
     "lecture": (GPTConfig(block_size=256, n_embd=384, n_head=6, n_layer=6, dropout=0.2),
                 TrainConfig(batch_size=64, max_iters=3000, lr=1e-3, min_lr=1e-4, warmup_iters=100)),
     "cpu": (GPTConfig(block_size=128, n_embd=128, n_head=4, n_layer=4, dropout=0.1),
-            TrainConfig(batch_size=32, max_iters=3000, lr=2e-3, min_lr=2e-4, warmup_iters=100,
+            TrainConfig(batch_size=32, max_iters=2000, lr=2e-3, min_lr=2e-4, warmup_iters=100,
                         eval_interval=250, eval_iters=20)),
 }
 

@@ -35,7 +35,8 @@ def out_dir(args) -> Path:
     return Path(args.out_dir) if args.out_dir else ROOT / "weights"
 
 
-def run_dir(name: str) -> Path:
-    d = ROOT / "runs" / name
+def run_dir(args, name: str) -> Path:
+    """Scratch for resuming: runs/<name>, or beside a custom --out-dir (so smoke runs touch nothing here)."""
+    d = (Path(args.out_dir) if args.out_dir else ROOT) / "runs" / name
     d.mkdir(parents=True, exist_ok=True)
     return d

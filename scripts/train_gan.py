@@ -55,7 +55,7 @@ def main():
 
     total = args.max_steps or args.epochs * (len(train_x) // args.batch_size)
     snap_at = moment_steps(total)
-    state_path = _common.run_dir("gan") / "state"
+    state_path = _common.run_dir(args, "gan") / "state"
     elapsed = 0.0
     if args.resume and state_path.with_suffix(".json").exists():
         prog = load_training_state(state_path, {"G": G, "D": D}, {"opt_g": trainer.opt_g, "opt_d": trainer.opt_d})

@@ -53,7 +53,7 @@ def main():
     autocast = torch.bfloat16 if device.type == "cuda" else None
     fwd = torch.compile(model) if args.compile else model
 
-    state_path = _common.run_dir(name) / "state"
+    state_path = _common.run_dir(args, name) / "state"
     it, best, best_it, elapsed, curve = 0, float("inf"), 0, 0.0, []
     if args.resume and state_path.with_suffix(".json").exists():
         prog = load_training_state(state_path, {"model": model}, {"opt": opt})

@@ -40,7 +40,7 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     # cosine decay to a tenth of the rate: the last epochs polish rather than bounce
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs, eta_min=args.lr / 10)
-    state_path = _common.run_dir(name) / "state"
+    state_path = _common.run_dir(args, name) / "state"
     start, elapsed, history = 0, 0.0, []
     if args.resume and state_path.with_suffix(".json").exists():
         prog = load_training_state(state_path, {"model": model}, {"opt": opt})

@@ -55,3 +55,36 @@ def no_errors(at) -> None:
     """The page ran without an exception and shows no error box."""
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
+
+
+def _write_idx(path: Path, array) -> None:
+    """Write a uint8 array in MNIST's IDX format (what torchvision reads from MNIST/raw/)."""
+    import numpy as np
+
+    array = np.asarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    path.write_bytes(header + array.tobytes())
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path) -> Path:
+    """A data root holding a tiny random MNIST (256 train, 64 test) in torchvision's layout."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for split, n in (("train", 256), ("t10k", 64)):
+        _write_idx(raw / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28)))
+        _write_idx(raw / f"{split}-labels-idx1-ubyte", rng.integers(0, 10, n))
+    return tmp_path
+
+
+@pytest.fixture
+def tiny_shakespeare(tmp_path) -> Path:
+    """A data root holding a short stand-in for tinyshakespeare/input.txt."""
+    d = tmp_path / "tinyshakespeare"
+    d.mkdir(parents=True)
+    verse = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
+    (d / "input.txt").write_text(verse * 60)
+    return tmp_path

@@ -1,0 +1,119 @@
+"""Recompute every shipped model's metric from its weights and the real data; compare with the metadata.
+
+    python scripts/evaluate.py --data-dir ../shared/data           # all models
+    python scripts/evaluate.py --data-dir ../shared/data --quick   # GPT on part of the validation split
+    python scripts/evaluate.py --only vae-z2 gan
+
+Prints a table and exits 1 when a result disagrees with its metadata beyond noise, or misses its target.
+A model whose weights are not shipped is reported and skipped.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import _common  # noqa: F401  (puts the repo root on sys.path)
+import torch
+
+from core.checkpoint import WeightsError, load_meta
+from core.data import load_mnist, load_shakespeare
+from core.gan import load_generator
+from core.gan_history import score_generator
+from core.gpt import load_gpt
+from core.lm_train import full_loss, split
+from core.metrics import accuracy, gaussian_stats, load_classifier, predict
+from core.vae import evaluate as vae_evaluate
+from core.vae import load_vae
+
+# name -> (metric key in metadata, tolerance, target check as (description, predicate))
+TARGETS = {
+    "classifier": ("test_accuracy", 0.002, ("≥ 0.990", lambda v: v >= 0.990)),
+    "vae-z2": ("test_loss", 0.5, ("≤ 145", lambda v: v <= 145)),
+    "vae-z16": ("test_loss", 0.5, ("≤ 100", lambda v: v <= 100)),
+    "ae-z2": ("test_loss", 0.5, (None, None)),
+    "gan": ("confident_share", 0.02, ("≥ 0.85", lambda v: v >= 0.85)),
+    "gpt-shakespeare": ("val_loss", 0.01, (None, None)),
+    "bigram": ("val_loss", 0.01, (None, None)),
+}
+
+
+class Data:
+    """Datasets, loaded on first use."""
+
+    def __init__(self, data_dir):
+        self.data_dir, self._mnist, self._text = data_dir, None, None
+
+    def mnist_test(self):
+        if self._mnist is None:
+            self._mnist = load_mnist(train=False, data_dir=self.data_dir)
+        return self._mnist
+
+    def shakespeare(self):
+        if self._text is None:
+            self._text = load_shakespeare(self.data_dir)
+        return self._text
+
+
+def measure(name: str, data: Data, quick: bool) -> tuple[float, str]:
+    """The model's metric, recomputed; plus a note with the other figures."""
+    if name == "classifier":
+        x, y = data.mnist_test()
+        return accuracy(load_classifier(), x, y), ""
+    if name.startswith(("vae", "ae")):
+        x, _ = data.mnist_test()
+        r = vae_evaluate(load_vae(name), x)
+        return r["loss"], f"recon {r['recon']:.2f} + KL {r['kl']:.2f}"
+    if name == "gan":
+        meta = load_meta("gan")["metrics"]
+        x, _ = data.mnist_test()
+        classifier = load_classifier()
+        _, feats = predict(classifier, x)
+        s = score_generator(load_generator(), classifier, gaussian_stats(feats), n=meta["eval_samples"],
+                            seed=meta["eval_seed"])
+        shares = s["shares"]
+        ok_shares = all(0.05 <= p <= 0.15 for p in shares)
+        note = (f"class shares {min(shares):.1%}..{max(shares):.1%} ({'all' if ok_shares else 'NOT all'} in 5–15%), "
+                f"FD {s['fid']:.2f} (metadata {meta['fid']:.2f}, floor {meta['fid_floor']:.2f})")
+        if not ok_shares:
+            note += " TARGET MISSED"
+        return s["confident_share"], note
+    model = load_gpt(name)
+    text = data.shakespeare()
+    _, val = split(torch.tensor(model.tokenizer.encode(text), dtype=torch.long))
+    block = load_meta(name)["metrics"]["eval_block_size"]
+    windows = 100 if quick else None
+    return full_loss(model, val, block, max_windows=windows), "first 100 windows" if quick else "whole split"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--quick", action="store_true", help="GPT loss on part of the validation split only")
+    p.add_argument("--only", nargs="*", default=None, choices=list(TARGETS))
+    args = p.parse_args()
+    torch.set_grad_enabled(False)
+    data = Data(args.data_dir)
+
+    failures = 0
+    print(f"{'model':<16} {'metric':<16} {'shipped':>9} {'measured':>9}  {'target':<8} result  notes")
+    for name in args.only or TARGETS:
+        key, tol, (target, meets) = TARGETS[name]
+        try:
+            shipped = load_meta(name)["metrics"][key]
+        except WeightsError as e:
+            print(f"{name:<16} not shipped: {e}")
+            continue
+        value, note = measure(name, data, args.quick)
+        # a quick GPT run sees part of the split: the figure is a sample, so allow more slack
+        slack = tol * (10 if args.quick and name in ("gpt-shakespeare", "bigram") else 1)
+        agrees = abs(value - shipped) <= slack
+        hits = meets is None or meets(value)
+        ok = agrees and hits and "TARGET MISSED" not in note
+        failures += not ok
+        verdict = "ok" if ok else ("DIFFERS" if not agrees else "MISSED")
+        print(f"{name:<16} {key:<16} {shipped:>9.4f} {value:>9.4f}  {target or '-':<8} {verdict:<6}  {note}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""The one real-browser test: serve the app with `streamlit run`, open every page in Chromium."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, need
+
+PAGES = {"": "GenLab", "latent-space": "Latent", "gan-training": "GAN", "gpt-generation": "GPT"}
+SHOTS = ROOT / "tests" / "_screenshots"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium() -> str | None:
+    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    return path if path and Path(path).exists() else None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("streamlit did not start within 60 s")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.mark.browser
+def test_every_page_renders_in_chromium(server):
+    browser_path = chromium()
+    need(browser_path is not None, "no Chromium installed (Debian: apt-get install chromium)", "GENLAB_REQUIRE_BROWSER")
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_path, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        for path, heading in PAGES.items():
+            page.goto(f"{server}/{path}", wait_until="domcontentloaded", timeout=60_000)
+            page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90_000)
+            page.wait_for_selector("h1", timeout=30_000)
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(SHOTS / f"{path or 'home'}.png"), full_page=True)
+            title = page.locator("h1").first.inner_text()
+            assert heading in title, f"/{path}: heading {title!r} lacks {heading!r}"
+            errors = page.locator("[data-testid='stException'], [data-testid='stAlertContentError']")
+            assert errors.count() == 0, f"/{path}: " + " | ".join(e.inner_text()[:200] for e in errors.all())
+        browser.close()
