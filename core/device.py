@@ -25,12 +25,14 @@ def pick_device(name: str = "auto") -> torch.device:
 def configure_threads() -> int:
     """Set torch's intra-op threads once per process.
 
-    Every Streamlit session runs in a thread of one server process; if each used all cores
-    they would oversubscribe the CPU. GENLAB_THREADS overrides the default (the core count).
+    Every Streamlit session runs in a thread of one server process, and torch's thread pool is
+    shared by all of them. The models here are small: a single decode gains little from a second
+    thread but waits long for one when the CPU is busy. So the default is half the cores (one on
+    a 2-core machine), leaving room for concurrent sessions. GENLAB_THREADS overrides it.
     """
     global _threads_set
     if not _threads_set:
-        n = int(os.environ.get("GENLAB_THREADS") or (os.cpu_count() or 1))
+        n = int(os.environ.get("GENLAB_THREADS") or max(1, (os.cpu_count() or 2) // 2))
         torch.set_num_threads(max(1, n))
         _threads_set = True
     return torch.get_num_threads()

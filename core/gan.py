@@ -5,6 +5,7 @@ They train in turns: D learns to tell real from fake, then G learns to fool D.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Callable
 
@@ -87,11 +88,18 @@ class GANTrainer:
 
     `sample_real(n, generator)` returns a batch of real data. The same class trains the MNIST
     DCGAN (script and live page) and the toy 2-D GAN.
+
+    With `ema_decay`, it also keeps `G_ema`, an exponential moving average of the generator's
+    weights: the average of many nearby generators draws cleaner digits than the latest one,
+    which keeps jittering as the two players push each other around.
     """
 
     def __init__(self, G: nn.Module, D: nn.Module, sample_real: Callable[[int, torch.Generator], torch.Tensor],
-                 latent_dim: int, settings: TrainSettings = TrainSettings(), generator: torch.Generator | None = None):
+                 latent_dim: int, settings: TrainSettings = TrainSettings(), generator: torch.Generator | None = None,
+                 ema_decay: float | None = None):
         self.G, self.D, self.sample_real, self.latent_dim = G, D, sample_real, latent_dim
+        self.ema_decay = ema_decay
+        self.G_ema = copy.deepcopy(G).eval() if ema_decay else None
         self.settings = settings
         self.gen = generator or torch.Generator().manual_seed(0)
         betas = (settings.beta1, 0.999)
@@ -134,6 +142,8 @@ class GANTrainer:
         loss_g.backward()
         self.opt_g.step()
         self.steps += 1
+        if self.G_ema is not None:
+            self._update_ema()
         return {
             "step": self.steps,
             "loss_d": loss_d.item(),
@@ -141,6 +151,21 @@ class GANTrainer:
             "d_real": torch.sigmoid(logit_real).mean().item(),
             "d_fake": torch.sigmoid(logit_fake).mean().item(),
         }
+
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        # a shorter memory at first, so the average does not drag the random start along
+        decay = min(self.ema_decay, (1 + self.steps) / (10 + self.steps))
+        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters()):
+            p_ema.lerp_(p, 1 - decay)
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
+            b_ema.copy_(b)  # BatchNorm statistics
+
+    @property
+    def sampler(self) -> nn.Module:
+        """The generator to draw pictures with: the moving average when there is one."""
+        return self.G_ema if self.G_ema is not None else self.G
 
 
 def mnist_sampler(images01: torch.Tensor) -> Callable[[int, torch.Generator], torch.Tensor]:

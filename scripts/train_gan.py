@@ -10,12 +10,13 @@ from dataclasses import asdict
 import _common
 import numpy as np
 import torch
+from safetensors.torch import load_file
 from tqdm import tqdm
 
 from core.checkpoint import load_training_state, save_checkpoint, save_tensors, save_training_state
 from core.data import digit_sample, load_mnist
 from core.gan import GANConfig, GANTrainer, TrainSettings, mnist_sampler, new_mnist_gan
-from core.gan_history import TrainingHistory, score_generator
+from core.gan_history import TrainingHistory, losses_from_tensors, moments_from_tensors, score_generator
 from core.metrics import gaussian_stats, frechet_distance, load_classifier, predict
 
 
@@ -28,11 +29,12 @@ def moment_steps(total: int, n: int = 48) -> set[int]:
 
 def main():
     p = _common.parser(__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr-g", type=float, default=2e-4)
     p.add_argument("--lr-d", type=float, default=2e-4)
     p.add_argument("--channels", type=int, default=64)
+    p.add_argument("--ema", type=float, default=0.999, help="decay of the generator's moving average (0: none)")
     args = p.parse_args()
     device, gen = _common.setup(args)
     gen = torch.Generator(device=device).manual_seed(args.seed)
@@ -49,46 +51,52 @@ def main():
     settings = TrainSettings(lr_g=args.lr_g, lr_d=args.lr_d, batch_size=args.batch_size)
     G, D = new_mnist_gan(cfg, torch.Generator().manual_seed(args.seed))
     G, D = G.to(device), D.to(device)
-    trainer = GANTrainer(G, D, mnist_sampler(train_x.to(device)), cfg.latent_dim, settings, gen)
+    trainer = GANTrainer(G, D, mnist_sampler(train_x.to(device)), cfg.latent_dim, settings, gen, args.ema or None)
     fixed = torch.randn(64, cfg.latent_dim, generator=torch.Generator().manual_seed(args.seed + 1))
-    history = TrainingHistory(fixed, classifier, test_feats.cpu(), max_moments=1000, seed=args.seed)
+    history = TrainingHistory(fixed, classifier, test_feats.cpu(), max_points=10**6, max_moments=1000,
+                              seed=args.seed)
+    modules = {"G": G, "D": D, **({"G_ema": trainer.G_ema} if trainer.G_ema is not None else {})}
+    optimizers = {"opt_g": trainer.opt_g, "opt_d": trainer.opt_d}
 
     total = args.max_steps or args.epochs * (len(train_x) // args.batch_size)
     snap_at = moment_steps(total)
     state_path = _common.run_dir(args, "gan") / "state"
+    history_path = state_path.with_name("history.safetensors")
     elapsed = 0.0
     if args.resume and state_path.with_suffix(".json").exists():
-        prog = load_training_state(state_path, {"G": G, "D": D}, {"opt_g": trainer.opt_g, "opt_d": trainer.opt_d})
+        prog = load_training_state(state_path, modules, optimizers)
         trainer.steps, elapsed = prog["step"], prog["elapsed"]
-        history.losses, kept = prog["losses"], prog["moments"]
-        history.moments = [m for m in history.moments if m["step"] in kept]
-        print(f"resumed at step {trainer.steps} (snapshots before it are not restored)")
+        saved = load_file(str(history_path))
+        history.losses, history.moments = losses_from_tensors(saved), moments_from_tensors(saved)
+        print(f"resumed at step {trainer.steps}")
 
     bar = tqdm(total=total, initial=trainer.steps, desc="gan")
     if 0 in snap_at and trainer.steps == 0:
-        history.snapshot(G, 0)
+        history.snapshot(trainer.sampler, 0)
     t0 = time.time()
     while trainer.steps < total:
         stats = trainer.step()
         history.log(stats)
         bar.update(1)
         if trainer.steps in snap_at:
-            m = history.snapshot(G, trainer.steps)
+            m = history.snapshot(trainer.sampler, trainer.steps)
             bar.set_postfix(loss_d=f"{stats['loss_d']:.2f}", loss_g=f"{stats['loss_g']:.2f}",
                             confident=f"{m['confident_share']:.2f}", fid=f"{m['fid']:.1f}")
         if trainer.steps % 1000 == 0:
-            save_training_state(state_path, {"G": G, "D": D}, {"opt_g": trainer.opt_g, "opt_d": trainer.opt_d},
-                                {"step": trainer.steps, "elapsed": elapsed + time.time() - t0,
-                                 "losses": history.losses, "moments": []})
+            save_training_state(state_path, modules, optimizers,
+                                {"step": trainer.steps, "elapsed": elapsed + time.time() - t0})
+            save_tensors(history_path, history.to_tensors())
     bar.close()
     elapsed += time.time() - t0
 
-    score = score_generator(G, classifier, real_stats, n=2000, seed=12345)
+    G_final = trainer.sampler  # the moving average, when training kept one
+    score = score_generator(G_final, classifier, real_stats, n=2000, seed=12345)
     out = _common.out_dir(args)
-    save_checkpoint(G.cpu(), "gan", {
+    save_checkpoint(G_final.cpu(), "gan", {
         "model": "dcgan generator",
         "config": asdict(cfg),
         "train_settings": asdict(settings),
+        "ema_decay": args.ema or None,
         "dataset": "MNIST (60,000 train)",
         "steps": trainer.steps, "epochs": round(trainer.steps * args.batch_size / len(train_x), 2),
         "wall_time_s": round(elapsed, 1),

@@ -1,0 +1,176 @@
+"""AppTest of the Latent Space page: sliders decode live, every model and control runs, missing files
+give a friendly message."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+
+from conftest import no_errors
+from core.checkpoint import load_tensors, weights_dir
+
+PAGE = "pages/latent_space.py"
+TABS = ["🎛️ Sliders & map", "🔁 Reconstruction", "🎞️ Interpolation", "⚖️ AE vs VAE"]
+FILES = [f"{n}.{s}" for n in ("vae-z2", "vae-z16", "ae-z2") for s in ("json", "safetensors", "data.safetensors")]
+
+
+@pytest.fixture
+def page(app):
+    missing = [f for f in FILES if not (weights_dir() / f).exists()]
+    assert not missing, f"shipped weights missing from {weights_dir()}: {missing} (see scripts/train_vae.py)"
+    app.switch_page(PAGE).run()
+    no_errors(app)
+    return app
+
+
+def sidecar(name: str) -> dict:
+    return load_tensors(f"{name}.data")
+
+
+def decoded_image(at) -> str:
+    """The decoded image's media URL: it is named after a hash of the image's bytes."""
+    return next(img.value[0] for img in at.image if img.captions == ["decoder(z)"])
+
+
+def slider_values(at, name: str, dim: int) -> list[float]:
+    return [at.slider(key=f"ls_z_{name}_{i}").value for i in range(dim)]
+
+
+def test_moving_a_slider_changes_the_decoded_image(page):
+    start, image = page.slider(key="ls_z_vae-z2_0").value, decoded_image(page)
+    page.slider(key="ls_z_vae-z2_0").set_value(-2.5 if start > 0 else 2.5).run()
+    no_errors(page)
+    assert decoded_image(page) != image
+    page.slider(key="ls_z_vae-z2_0").set_value(start).run()
+    assert decoded_image(page) == image  # the same latent vector decodes to the same picture
+
+
+def test_start_buttons_move_the_sliders(page):
+    mu = sidecar("vae-z2")["mu"]
+    assert slider_values(page, "vae-z2", 2) == pytest.approx(mu[0].tolist(), abs=0.006)  # starts at digit #0
+
+    page.button(key="ls_go_origin").click().run()
+    assert slider_values(page, "vae-z2", 2) == [0.0, 0.0]
+    page.button(key="ls_go_random").click().run()
+    z = slider_values(page, "vae-z2", 2)
+    assert z != [0.0, 0.0] and all(-4 <= v <= 4 for v in z)
+    page.number_input(key="ls_start_idx").set_value(5).run()
+    page.button(key="ls_go_digit").click().run()
+    assert slider_values(page, "vae-z2", 2) == pytest.approx(mu[5].clamp(-4, 4).tolist(), abs=0.006)
+    page.button(key="ls_reset").click().run()
+    assert slider_values(page, "vae-z2", 2) == pytest.approx(mu[0].tolist(), abs=0.006)
+    no_errors(page)
+
+
+def test_vae_z16_orders_sliders_by_kl(page):
+    page.radio(key="ls_model").set_value("vae-z16").run()
+    no_errors(page)
+    kl = sidecar("vae-z16")["kl_per_dim"]
+    sliders = [s for s in page.slider if s.key.startswith("ls_z_vae-z16_")]
+    assert len(sliders) == 16
+    shown = [int(s.key.rsplit("_", 1)[1]) for s in sliders]
+    assert [float(kl[i]) for i in shown] == sorted(kl.tolist(), reverse=True)
+    assert all(f"KL {float(kl[i]):.2f}" in s.label for i, s in zip(shown, sliders))
+    image = decoded_image(page)
+    sliders[0].set_value(3.0 if sliders[0].value < 0 else -3.0).run()
+    assert decoded_image(page) != image
+
+
+def test_autoencoder_sliders_span_its_own_latents(page):
+    page.radio(key="ls_model").set_value("ae-z2").run()
+    no_errors(page)
+    mu = sidecar("ae-z2")["mu"]
+    for i in range(2):
+        s = page.slider(key=f"ls_z_ae-z2_{i}")
+        assert s.min <= mu[:, i].min() and s.max >= mu[:, i].max()
+        assert (s.min, s.max) != (-4.0, 4.0)
+
+
+def test_every_tab_and_control_runs_for_every_model(page):
+    at = page
+    for name in ("vae-z2", "vae-z16", "ae-z2"):
+        at.radio(key="ls_model").set_value(name).run()
+        for tab in TABS:
+            at.session_state["ls_tab"] = tab
+            at.run()
+            no_errors(at)
+        at.session_state["ls_tab"] = TABS[1]
+        at.run()
+        at.button(key="ls_rec_random").click().run()
+        at.number_input(key="ls_rec_idx").set_value(3).run()
+        no_errors(at)
+        assert at.metric[0].label == "Reconstruction"
+        at.session_state["ls_tab"] = TABS[2]
+        at.run()
+        at.radio(key=f"ls_int_method_{name}").set_value("spherical").run()
+        at.slider(key="ls_int_steps").set_value(4).run()
+        at.button(key="ls_int_random").click().run()
+        no_errors(at)
+
+    at.session_state["ls_tab"] = TABS[0]  # the map's backgrounds, on a 2-D model
+    at.run()
+    for background in ("classifier's reading", "nothing", "decoded digits"):
+        at.radio(key="ls_map_bg").set_value(background).run()
+        no_errors(at)
+
+    at.session_state["ls_tab"] = TABS[3]
+    at.run()
+    at.button(key="ls_cmp_new").click().run()
+    at.slider(key="ls_cmp_n").set_value(16).run()
+    no_errors(at)
+    assert "sure" in " ".join(m.value for m in at.markdown)  # the classifier scored the samples
+
+
+def test_reconstruction_opens_its_mu_in_the_sliders(page):
+    page.session_state["ls_tab"] = TABS[1]
+    page.run()
+    page.number_input(key="ls_rec_idx").set_value(7).run()
+    page.button(key="ls_rec_to_sliders").click().run()
+    no_errors(page)
+    assert page.session_state["ls_tab"] == TABS[0]
+    # the encoder's mu for digit #7, encoded live, matches the shipped test-set latents
+    assert slider_values(page, "vae-z2", 2) == pytest.approx(sidecar("vae-z2")["mu"][7].tolist(), abs=0.02)
+
+
+def copy_weights(tmp_path):
+    """A copy of the files this page reads, to break one of them."""
+    for f in FILES + ["classifier.json", "classifier.safetensors"]:
+        shutil.copy(weights_dir() / f, tmp_path / f)
+    return tmp_path
+
+
+@pytest.mark.parametrize("missing, model, command", [
+    ("vae-z2.data.safetensors", "vae-z2", "python scripts/train_vae.py --latent-dim 2"),
+    ("vae-z16.safetensors", "vae-z16", "python scripts/train_vae.py --latent-dim 16"),
+    ("ae-z2.json", "ae-z2", "python scripts/train_vae.py --latent-dim 2 --plain"),
+])
+def test_missing_file_gives_a_friendly_error(page, tmp_path, monkeypatch, missing, model, command):
+    (copy_weights(tmp_path) / missing).unlink()
+    monkeypatch.setenv("GENLAB_WEIGHTS", str(tmp_path))
+    page.radio(key="ls_model").set_value(model).run()
+    assert not page.exception
+    assert len(page.error) == 1 and command in page.error[0].value and missing in page.error[0].value
+    assert not page.slider  # the page stopped before drawing anything that needs the model
+    if model != "vae-z2":  # another model still works
+        page.radio(key="ls_model").set_value("vae-z2").run()
+        no_errors(page)
+
+
+def test_missing_autoencoder_only_stops_the_comparison(page, tmp_path, monkeypatch):
+    (copy_weights(tmp_path) / "ae-z2.safetensors").unlink()
+    monkeypatch.setenv("GENLAB_WEIGHTS", str(tmp_path))
+    page.run()
+    no_errors(page)
+    page.session_state["ls_tab"] = TABS[3]
+    page.run()
+    assert not page.exception and "--plain" in page.error[0].value
+
+
+def test_missing_classifier_is_a_note_not_an_error(page, tmp_path, monkeypatch):
+    (copy_weights(tmp_path) / "classifier.safetensors").unlink()
+    monkeypatch.setenv("GENLAB_WEIGHTS", str(tmp_path))
+    page.radio(key="ls_map_bg").set_value("classifier's reading").run()
+    no_errors(page)
+    assert any("train_classifier.py" in i.value for i in page.info)
+    assert torch.tensor(slider_values(page, "vae-z2", 2)).abs().max() <= 4
