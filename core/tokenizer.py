@@ -32,6 +32,8 @@ class CharTokenizer:
                 out.append(ch)
                 continue
             plain = _LOOKALIKES.get(ch)
+            if plain and not all(c in self.stoi for c in plain):
+                plain = None  # e.g. a curly quote's '"', which tiny Shakespeare never uses
             if plain is None:
                 base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
                 plain = base if base and all(c in self.stoi for c in base) else ""

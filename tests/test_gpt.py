@@ -1,0 +1,232 @@
+"""The character-level GPT: tokenizer, causal attention, KV-cache generation, training, the page's helpers."""
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from conftest import ROOT
+from core.generation import MAX_NEW_TOKENS, check_sampling, stream
+from core.gpt import GPT, BigramLanguageModel, GPTConfig, load_gpt
+from core.gpt_tools import attention_window, next_char_odds, prepare_prompt, visible
+from core.lm_train import TrainConfig, get_batch, make_optimizer, train_step
+from core.tokenizer import CharTokenizer
+
+TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n"
+TOK = CharTokenizer.from_text(TEXT)
+
+
+def tiny_gpt(block_size: int = 16, seed: int = 0) -> GPT:
+    """A small random GPT in eval mode, with the tokenizer of TEXT (its initialisation is seeded)."""
+    with torch.random.fork_rng():  # leave the global generator as it was
+        torch.manual_seed(seed)
+        model = GPT(GPTConfig(vocab_size=TOK.vocab_size, block_size=block_size, n_embd=32, n_head=4, n_layer=2,
+                              dropout=0.0))
+    model.tokenizer = TOK
+    return model.eval()
+
+
+def ids_of(text: str) -> torch.Tensor:
+    return torch.tensor([TOK.encode(text)], dtype=torch.long)
+
+
+# --- tokenizer -------------------------------------------------------------------------------------------
+
+def test_tokenizer_round_trip():
+    assert TOK.decode(TOK.encode(TEXT)) == TEXT
+    assert TOK.vocab_size == len(set(TEXT))
+
+
+def test_accents_are_stripped_and_letters_kept():
+    tok = CharTokenizer("\n !',-.:;?" + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    clean, notes = tok.clean("Ação, café")
+    assert clean == "Acao, cafe"
+    assert any("replaced" in n and "'ç'→'c'" in n for n in notes)
+
+
+def test_odd_characters_are_dropped_with_a_note():
+    tok = CharTokenizer("\n !',-.:;?" + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+    clean, notes = tok.clean("to be 😀 or ☃ not")
+    assert clean == "to be  or  not"
+    assert any("dropped" in n and "😀" in n and "☃" in n for n in notes)
+    # a curly double quote's plain form '"' is not in this vocabulary either: dropped, never a KeyError
+    assert tok.decode(tok.encode("“Hi” — it’s")) == "Hi - it's"
+
+
+# --- the model ---------------------------------------------------------------------------------------------
+
+def test_causal_mask_later_characters_never_change_earlier_logits():
+    model = tiny_gpt()
+    a = ids_of("Before we proceed")[:, :16]
+    b = a.clone()
+    b[0, 10] = (b[0, 10] + 1) % TOK.vocab_size
+    with torch.no_grad():
+        la, lb = model(a)[0], model(b)[0]
+    assert torch.allclose(la[:, :10], lb[:, :10], atol=1e-6)
+    assert not torch.allclose(la[:, 10:], lb[:, 10:], atol=1e-4)
+
+
+def test_attention_maps_are_causal_distributions_and_what_the_heads_compute():
+    model = tiny_gpt()
+    idx = ids_of("hear me speak.")
+    maps = model.attention_maps(idx)
+    T = idx.shape[1]
+    assert maps.shape == (2, 4, T, T)
+    assert torch.allclose(maps.sum(-1), torch.ones(2, 4, T), atol=1e-5)
+    assert (maps.triu(diagonal=1) == 0).all()
+    # the heatmap is the matrix the fused kernel applies: attention_weights(x) @ v == head(x)
+    head = model.blocks[0].sa.heads[0]
+    x = model.blocks[0].ln1(model._embed(idx))
+    with torch.no_grad():
+        assert torch.allclose(head.attention_weights(x) @ head.value(x), head(x), atol=1e-5)
+
+
+@pytest.mark.parametrize("sampling", [dict(top_k=1), dict(temperature=0.9, top_p=0.9)], ids=["greedy", "sampled"])
+def test_cached_and_recomputed_generation_agree_within_the_window(sampling):
+    model = tiny_gpt(block_size=16)
+    idx = ids_of("All:\n")  # 5 tokens + 11 new = 16: every step sees its whole past on both paths
+    out = {}
+    for use_cache in (True, False):
+        gen = torch.Generator().manual_seed(42)
+        out[use_cache] = model.generate(idx, 11, generator=gen, use_cache=use_cache, **sampling)
+    assert out[True].shape == (1, 16)
+    assert torch.equal(out[True], out[False])
+
+
+def test_cached_generation_slides_past_the_window():
+    model = tiny_gpt(block_size=16)
+    idx = ids_of("Speak, sp")  # 9 tokens + 60 new: far past the 16-token window
+    out = {}
+    for use_cache in (True, False):
+        out[use_cache] = model.generate(idx, 60, generator=torch.Generator().manual_seed(0), use_cache=use_cache)
+    assert out[True].shape == (1, 69)
+    assert int(out[True].min()) >= 0 and int(out[True].max()) < TOK.vocab_size
+    # identical while the text fits the window; after that the cache slides and may differ
+    assert torch.equal(out[True][:, :16], out[False][:, :16])
+    again = model.generate(idx, 60, generator=torch.Generator().manual_seed(0), use_cache=True)
+    assert torch.equal(again, out[True])
+
+
+def test_loss_falls_on_a_tiny_text():
+    model = tiny_gpt(block_size=8).train()
+    data = torch.tensor(TOK.encode(TEXT * 5), dtype=torch.long)
+    cfg = TrainConfig(batch_size=16, max_iters=40, lr=3e-3, min_lr=3e-3, warmup_iters=0, weight_decay=0.0)
+    opt = make_optimizer(model, cfg)
+    gen = torch.Generator().manual_seed(0)
+    losses = [train_step(model, opt, *get_batch(data, 8, 16, gen), cfg, it) for it in range(40)]
+    assert losses[0] == pytest.approx(math.log(TOK.vocab_size), abs=0.3)  # starts as a blind guess
+    assert sum(losses[-5:]) / 5 < 0.6 * losses[0]
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(temperature=0.0), dict(temperature=-1.0), dict(temperature=float("nan")), dict(temperature=5.1),
+    dict(top_k=0), dict(top_k=999), dict(top_p=0.0), dict(top_p=1.5),
+    dict(max_new_tokens=-1), dict(max_new_tokens=MAX_NEW_TOKENS + 1), dict(max_new_tokens=2.5),
+])
+def test_out_of_bound_values_raise_value_error(kwargs):
+    model = tiny_gpt()
+    args = {"max_new_tokens": 3, "temperature": 1.0, "top_k": None, "top_p": None, **kwargs}
+    with pytest.raises(ValueError):
+        check_sampling(**args, vocab_size=TOK.vocab_size)
+    with pytest.raises(ValueError):
+        model.generate(ids_of("A"), **args)
+    with pytest.raises(ValueError):
+        list(stream(model, TOK.encode("A"), **args))
+
+
+def test_stream_stops_when_asked():
+    model = tiny_gpt()
+    produced: list[str] = []
+    for ch in stream(model, TOK.encode("All:"), 50, seed=0, should_stop=lambda: len(produced) >= 5):
+        produced.append(ch)
+    assert len(produced) == 5
+    assert all(len(ch) == 1 and ch in TOK.chars for ch in produced)
+
+
+def test_stream_is_repeatable_with_a_seed_and_starts_an_empty_prompt_from_a_newline():
+    model = tiny_gpt()
+    a = "".join(stream(model, [], 20, seed=7))
+    b = "".join(stream(model, TOK.encode("\n"), 20, seed=7))
+    assert len(a) == 20 and a == b
+
+
+def test_bigram_generates_from_the_last_character_only():
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        bigram = BigramLanguageModel(TOK.vocab_size).eval()
+    bigram.tokenizer = TOK
+    a = "".join(stream(bigram, TOK.encode("All:"), 30, seed=1))
+    b = "".join(stream(bigram, TOK.encode("Before we speak:"), 30, seed=1))
+    assert len(a) == 30 and a == b  # both prompts end with ':'
+
+
+# --- what the page computes (core/gpt_tools.py) --------------------------------------------------------------
+
+def test_prepare_prompt_cleans_and_notes_changes():
+    p = prepare_prompt(TOK, "Befóre 😀 we", block_size=16)
+    assert p.text == "Before  we"
+    assert p.ids == TOK.encode("Before  we")
+    assert any("replaced" in n for n in p.notes) and any("dropped" in n for n in p.notes)
+    assert prepare_prompt(TOK, "All:", 16).notes == []
+
+
+def test_prepare_prompt_starts_an_empty_prompt_from_a_newline():
+    for raw in ("", "😀☃"):
+        p = prepare_prompt(TOK, raw, block_size=16)
+        assert p.text == "\n" and p.ids == TOK.encode("\n")
+        assert any("newline" in n for n in p.notes)
+
+
+def test_prepare_prompt_keeps_only_the_last_window_of_a_huge_paste():
+    raw = "😀" * 50_000 + "a" * 49_990 + "Speak, all"
+    p = prepare_prompt(TOK, raw, block_size=16)
+    assert p.text == "aaaaaaSpeak, all"
+    assert any("last 16 of 100,000" in n for n in p.notes)
+    # only the end was cleaned: the emoji far before the window are not even looked at
+    assert not any("dropped" in n for n in p.notes)
+
+
+def test_next_char_odds_are_the_sampling_distribution():
+    model = tiny_gpt()
+    ids = TOK.encode("Speak, spea")
+    odds = next_char_odds(model, ids, temperature=1.0, k=TOK.vocab_size)
+    probs = [p for _, p in odds]
+    assert probs == sorted(probs, reverse=True)
+    assert sum(probs) == pytest.approx(1.0, abs=1e-5)
+    assert sorted(c for c, _ in odds) == sorted(TOK.chars)
+    # with top-k=3 only three characters can come out, and greedy sampling picks the likeliest
+    assert sum(p > 0 for _, p in next_char_odds(model, ids, top_k=3, k=10)) == 3
+    assert "".join(stream(model, ids, 1, top_k=1, seed=0)) == odds[0][0]
+    # a low temperature sharpens the odds
+    assert next_char_odds(model, ids, temperature=0.2, k=1)[0][1] > odds[0][1]
+    with pytest.raises(ValueError):
+        next_char_odds(model, ids, temperature=0.0)
+
+
+def test_attention_window_labels_make_whitespace_visible():
+    model = tiny_gpt(block_size=16)
+    maps, labels = attention_window(model, TOK.encode("All:\nSpeak, speak."), max_chars=64)
+    assert maps.shape == (2, 4, 16, 16)  # never more than the context window
+    assert labels == [visible(c) for c in "All:\nSpeak, speak."[-16:]]
+    assert "·" in labels and visible("\n") == "↵"
+
+
+# --- the training script, end to end on a tiny text -------------------------------------------------------------
+
+@pytest.mark.parametrize("preset,name", [("cpu", "gpt-shakespeare"), ("bigram", "bigram")])
+def test_train_script_smoke_run_writes_loadable_weights(tiny_shakespeare, tmp_path, preset, name):
+    out = tmp_path / "weights"
+    cmd = [sys.executable, str(ROOT / "scripts" / "train_gpt.py"), "--data-dir", str(tiny_shakespeare),
+           "--device", "cpu", "--preset", preset, "--out-dir", str(out), "--max-iters", "2",
+           "--eval-interval", "2", "--batch-size", "4"]
+    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    model = load_gpt(name, out)
+    text = (tiny_shakespeare / "tinyshakespeare" / "input.txt").read_text()
+    assert model.tokenizer.chars == "".join(sorted(set(text)))
+    assert not model.training
+    sample = "".join(stream(model, model.tokenizer.encode("All:"), 10, seed=0))
+    assert len(sample) == 10 and set(sample) <= set(text)
