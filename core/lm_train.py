@@ -69,12 +69,16 @@ def estimate_loss(model, data: torch.Tensor, block_size: int, batch_size: int, i
 @torch.no_grad()
 def full_loss(model, data: torch.Tensor, block_size: int, batch_size: int = 32, max_windows: int | None = None,
               device="cpu") -> float:
-    """Loss over consecutive non-overlapping windows covering `data` (the whole split, no sampling)."""
+    """Loss over consecutive non-overlapping windows covering `data` (the whole split, no sampling).
+
+    With max_windows, only that many windows, spread evenly over the split (a quick estimate).
+    """
     model.eval()
     n = (len(data) - 1) // block_size
-    if max_windows:
-        n = min(n, max_windows)
     starts = torch.arange(n) * block_size
+    if max_windows and max_windows < n:
+        starts = starts[torch.linspace(0, n - 1, max_windows).long()]
+        n = max_windows
     total, count = 0.0, 0
     for i in range(0, n, batch_size):
         s = starts[i : i + batch_size]

@@ -4,8 +4,8 @@
     python scripts/evaluate.py --data-dir ../shared/data --quick   # GPT on part of the validation split
     python scripts/evaluate.py --only vae-z2 gan
 
-Prints a table and exits 1 when a result disagrees with its metadata beyond noise, or misses its target.
-A model whose weights are not shipped is reported and skipped.
+Prints a table and exits 1 when a result disagrees with its metadata beyond noise (with --targets,
+also when it misses the issue's target). A model whose weights are not shipped is reported and skipped.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ TARGETS = {
     "vae-z16": ("test_loss", 0.5, ("≤ 100", lambda v: v <= 100)),
     "ae-z2": ("test_loss", 0.5, (None, None)),
     "gan": ("confident_share", 0.02, ("≥ 0.85", lambda v: v >= 0.85)),
-    "gpt-shakespeare": ("val_loss", 0.01, (None, None)),
+    "gpt-shakespeare": ("val_loss", 0.01, ("≤ 1.47", lambda v: v <= 1.47)),  # the lecture preset's target
     "bigram": ("val_loss", 0.01, (None, None)),
 }
 
@@ -54,15 +54,15 @@ class Data:
         return self._text
 
 
-def measure(name: str, data: Data, quick: bool) -> tuple[float, str]:
-    """The model's metric, recomputed; plus a note with the other figures."""
+def measure(name: str, data: Data, quick: bool) -> tuple[float, str, bool]:
+    """The model's metric, recomputed; a note with the other figures; whether those meet their target."""
     if name == "classifier":
         x, y = data.mnist_test()
-        return accuracy(load_classifier(), x, y), ""
+        return accuracy(load_classifier(), x, y), "", True
     if name.startswith(("vae", "ae")):
         x, _ = data.mnist_test()
         r = vae_evaluate(load_vae(name), x)
-        return r["loss"], f"recon {r['recon']:.2f} + KL {r['kl']:.2f}"
+        return r["loss"], f"recon {r['recon']:.2f} + KL {r['kl']:.2f}", True
     if name == "gan":
         meta = load_meta("gan")["metrics"]
         x, _ = data.mnist_test()
@@ -74,15 +74,13 @@ def measure(name: str, data: Data, quick: bool) -> tuple[float, str]:
         ok_shares = all(0.05 <= p <= 0.15 for p in shares)
         note = (f"class shares {min(shares):.1%}..{max(shares):.1%} ({'all' if ok_shares else 'NOT all'} in 5–15%), "
                 f"FD {s['fid']:.2f} (metadata {meta['fid']:.2f}, floor {meta['fid_floor']:.2f})")
-        if not ok_shares:
-            note += " TARGET MISSED"
-        return s["confident_share"], note
+        return s["confident_share"], note, ok_shares
     model = load_gpt(name)
     text = data.shakespeare()
     _, val = split(torch.tensor(model.tokenizer.encode(text), dtype=torch.long))
     block = load_meta(name)["metrics"]["eval_block_size"]
     windows = 100 if quick else None
-    return full_loss(model, val, block, max_windows=windows), "first 100 windows" if quick else "whole split"
+    return full_loss(model, val, block, max_windows=windows), "100 windows spread over the split" if quick else "whole split", True
 
 
 def main() -> int:
@@ -90,6 +88,7 @@ def main() -> int:
     p.add_argument("--data-dir", default=None)
     p.add_argument("--quick", action="store_true", help="GPT loss on part of the validation split only")
     p.add_argument("--only", nargs="*", default=None, choices=list(TARGETS))
+    p.add_argument("--targets", action="store_true", help="also exit 1 when a model misses its target")
     args = p.parse_args()
     torch.set_grad_enabled(False)
     data = Data(args.data_dir)
@@ -103,13 +102,13 @@ def main() -> int:
         except WeightsError as e:
             print(f"{name:<16} not shipped: {e}")
             continue
-        value, note = measure(name, data, args.quick)
+        value, note, others_ok = measure(name, data, args.quick)
         # a quick GPT run sees part of the split: the figure is a sample, so allow more slack
         slack = tol * (10 if args.quick and name in ("gpt-shakespeare", "bigram") else 1)
         agrees = abs(value - shipped) <= slack
-        hits = meets is None or meets(value)
-        ok = agrees and hits and "TARGET MISSED" not in note
-        failures += not ok
+        hits = (meets is None or meets(value)) and others_ok
+        ok = agrees and hits
+        failures += not agrees or (args.targets and not hits)
         verdict = "ok" if ok else ("DIFFERS" if not agrees else "MISSED")
         print(f"{name:<16} {key:<16} {shipped:>9.4f} {value:>9.4f}  {target or '-':<8} {verdict:<6}  {note}")
     return 1 if failures else 0
