@@ -44,7 +44,7 @@ def page_rerun(name: str, repeats: int = 7) -> float:
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
-    at.switch_page("pages/latent_space.py").run()
+    at.switch_page("app_pages/latent_space.py").run()
     at.radio(key="ls_model").set_value(name).run()  # loads the model and its cached data once
     times = []
     for k in range(repeats + 1):

@@ -42,7 +42,7 @@ def shakespeare_dir() -> Path:
 
 @pytest.fixture
 def app():
-    """An AppTest of the whole app; call app.switch_page("pages/x.py").run() to open a page."""
+    """An AppTest of the whole app; call app.switch_page("app_pages/x.py").run() to open a page."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)

@@ -6,7 +6,7 @@ import pytest
 from conftest import ROOT, no_errors
 from core.checkpoint import weights_dir
 
-PAGES = ["pages/home.py", "pages/latent_space.py", "pages/gan_training.py", "pages/gpt_generation.py"]
+PAGES = ["app_pages/home.py", "app_pages/latent_space.py", "app_pages/gan_training.py", "app_pages/gpt_generation.py"]
 
 
 def test_home_shows_a_card_per_model(app):
@@ -38,11 +38,11 @@ def test_a_corrupt_weight_file_breaks_only_its_own_page(broken_weights):
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
-    at.switch_page("pages/latent_space.py").run()
+    at.switch_page("app_pages/latent_space.py").run()
     assert not at.exception
     message = " ".join(e.value for e in at.error)
     assert "vae-z2.safetensors" in message and "corrupt" in message
     assert "python scripts/train_vae.py --latent-dim 2" in message
-    for page in ("pages/home.py", "pages/gan_training.py", "pages/gpt_generation.py"):
+    for page in ("app_pages/home.py", "app_pages/gan_training.py", "app_pages/gpt_generation.py"):
         at.switch_page(page).run()
         no_errors(at)

@@ -16,7 +16,7 @@ from conftest import no_errors
 from core.checkpoint import load_meta, save_checkpoint, weights_dir
 from core.gpt import GPT, GPT_NAMES, BigramLanguageModel, GPTConfig
 
-PAGE = "pages/gpt_generation.py"
+PAGE = "app_pages/gpt_generation.py"
 VOCAB = "\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # tiny Shakespeare's characters
 
 

@@ -10,7 +10,7 @@ import torch
 from conftest import no_errors
 from core.checkpoint import load_tensors, weights_dir
 
-PAGE = "pages/latent_space.py"
+PAGE = "app_pages/latent_space.py"
 TABS = ["🎛️ Sliders & map", "🔁 Reconstruction", "🎞️ Interpolation", "⚖️ AE vs VAE"]
 FILES = [f"{n}.{s}" for n in ("vae-z2", "vae-z16", "ae-z2") for s in ("json", "safetensors", "data.safetensors")]
 

@@ -18,7 +18,7 @@ from plotly.colors import qualitative
 from core import latent
 from core.cache import load_classifier, load_meta, load_vae, load_vae_data
 from core.checkpoint import WeightsError, weights_dir
-from pages._ui import image_grid, load, to_image
+from app_pages._ui import image_grid, load, to_image
 
 MODELS = {
     "vae-z2": "VAE · 2 latent numbers",

@@ -12,7 +12,7 @@ st.markdown(
 
 CARDS = [
     {
-        "page": "pages/latent_space.py", "title": "Latent Space — VAE and autoencoder", "weights": ["vae-z2", "vae-z16", "ae-z2"],
+        "page": "app_pages/latent_space.py", "title": "Latent Space — VAE and autoencoder", "weights": ["vae-z2", "vae-z16", "ae-z2"],
         "text": "An **autoencoder** squeezes a 28×28 digit through a few numbers (the *latent vector*) and "
                 "rebuilds it. A **variational** autoencoder (VAE) encodes each digit as a small cloud "
                 "N(μ, σ²) instead of a point and decodes a sample from it, z = μ + σ·ε: this "
@@ -20,13 +20,13 @@ CARDS = [
                 "a KL penalty packs the clouds around the origin — so any point you pick decodes to a digit.",
     },
     {
-        "page": "pages/gan_training.py", "title": "GAN Training — generator vs discriminator", "weights": ["gan"],
+        "page": "app_pages/gan_training.py", "title": "GAN Training — generator vs discriminator", "weights": ["gan"],
         "text": "A **generator** turns random noise into images; a **discriminator** tries to tell them from "
                 "real digits. Each learns from the other's mistakes. Watch a recorded training run, train "
                 "your own live, and see how the tug-of-war can wobble or *collapse* onto a few digits.",
     },
     {
-        "page": "pages/gpt_generation.py", "title": "GPT Generation — Shakespeare, one character at a time",
+        "page": "app_pages/gpt_generation.py", "title": "GPT Generation — Shakespeare, one character at a time",
         "weights": ["gpt-shakespeare", "bigram"],
         "text": "A **GPT** predicts the next character from the ones before it. In each layer, "
                 "**self-attention** lets every position look back at earlier ones and pick what matters "

@@ -13,7 +13,7 @@ from core.cache import load_gpt, load_meta
 from core.checkpoint import WeightsError
 from core.generation import MAX_NEW_TOKENS, stream
 from core.gpt_tools import ATTENTION_CHARS, attention_window, next_char_odds, prepare_prompt, visible
-from pages._ui import load, weights_error
+from app_pages._ui import load, weights_error
 
 DEFAULT_PROMPT = "ROMEO:\nBut soft, what light through yonder window breaks?\n\nJULIET:\n"
 REDRAW_S = 0.05  # redraw streamed text at most 20 times a second: smooth, and cheap for the browser

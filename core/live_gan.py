@@ -1,0 +1,218 @@
+"""GANs that train a few steps at a time inside one browser session, and helpers for showing GANs.
+
+The page keeps one LiveDigitGAN and one LiveToyGAN in st.session_state and calls `run()` a little
+at a time. Nothing here is shared between sessions: each object owns its networks, its optimisers
+and its random generator. Training stops by itself (and says why) when a loss turns NaN or explodes.
+"""
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .data import data_root, load_mnist
+from .gan import GANConfig, GANTrainer, TrainSettings, new_mnist_gan, to_unit
+from .gan_history import TrainingHistory
+from .toy_gan import TOY_SETTINGS, Toy2D, discriminator_map, generate, make_distribution, mode_coverage, toy_trainer
+
+# Half the width of the shipped DCGAN: on two CPU cores it draws recognisable digits in minutes.
+LIVE_CONFIG = GANConfig(g_channels=32, d_channels=32)
+LIVE_SETTINGS = TrainSettings()  # DCGAN's defaults: lr 2e-4 for both, batch 64, one D step
+# A BCE loss of 50 means a logit of about -50 on the wrong side: the players have blown up.
+LOSS_LIMIT = 50.0
+
+
+def check_losses(stats: dict, limit: float = LOSS_LIMIT) -> str | None:
+    """None when a training step looks healthy, else a sentence saying what went wrong."""
+    for key in ("loss_d", "loss_g"):
+        value = stats[key]
+        if not math.isfinite(value):
+            return f"the {key_name(key)} became {value} (not a number) at step {stats['step']}"
+        if value > limit:
+            return f"the {key_name(key)} exploded to {value:.1f} at step {stats['step']}"
+    return None
+
+
+def key_name(key: str) -> str:
+    return {"loss_d": "discriminator's loss", "loss_g": "generator's loss"}[key]
+
+
+class LiveGAN:
+    """One GANTrainer plus its bounded history, run in short bursts; pauses itself on trouble."""
+
+    snapshot_every = 100
+
+    def __init__(self, trainer: GANTrainer, history: TrainingHistory):
+        self.trainer, self.history = trainer, history
+        self.running = False     # the page trains only while this is set
+        self.problem: str | None = None
+        self.train_seconds = 0.0
+
+    @property
+    def steps(self) -> int:
+        return self.trainer.steps
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.steps / self.train_seconds if self.train_seconds else 0.0
+
+    def update_settings(self, settings: TrainSettings) -> None:
+        if settings != self.trainer.settings:
+            self.trainer.update_settings(settings)
+
+    def run(self, n_steps: int, max_seconds: float | None = None) -> int:
+        """Up to n_steps trainer steps (fewer if max_seconds runs out or a loss blows up).
+        Returns how many steps were taken."""
+        start, done = time.perf_counter(), 0
+        while done < n_steps and self.problem is None:
+            stats = self.trainer.step()
+            done += 1
+            self.history.log(stats)
+            self.problem = check_losses(stats)
+            if self.problem is None and self.steps % self.snapshot_every == 0:
+                self.snapshot()
+            if max_seconds is not None and time.perf_counter() - start > max_seconds:
+                break
+        self.train_seconds += time.perf_counter() - start
+        if self.problem is not None:
+            self.running = False
+        return done
+
+    def snapshot(self) -> None:
+        """Record what the page plots over time (subclasses say what)."""
+
+
+# -- the digit GAN -----------------------------------------------------------------------------
+
+@dataclass
+class DigitData:
+    images: torch.Tensor  # uint8 (N, 1, 28, 28): a quarter of float32's memory
+    from_mnist: bool
+    description: str
+
+
+def mnist_digits(data_dir=None) -> DigitData:
+    """MNIST's training digits from the data root (downloaded if missing and online).
+    Raises DataUnavailableError when they are neither there nor downloadable."""
+    images, _ = load_mnist(train=True, data_dir=data_dir, download=True)
+    images = (images * 255).round().to(torch.uint8)
+    return DigitData(images, True, f"MNIST's {len(images):,} training digits from {data_root(data_dir)}")
+
+
+def shipped_digits(history: dict[str, torch.Tensor]) -> DigitData:
+    """The 1,000 MNIST test digits saved in gan.history: enough for live training with no dataset."""
+    images = history["digits"].reshape(-1, 1, 28, 28)
+    return DigitData(images, False, f"the {len(images):,} MNIST test digits shipped with the app "
+                                    "(no MNIST dataset in the data root)")
+
+
+def digit_sampler(images_u8: torch.Tensor):
+    """Real batches for the trainer: random digits, converted to floats in [-1, 1] one batch at a time."""
+
+    def sample(n: int, gen: torch.Generator) -> torch.Tensor:
+        idx = torch.randint(len(images_u8), (n,), generator=gen)
+        return images_u8[idx].float() / 127.5 - 1
+
+    return sample
+
+
+class LiveDigitGAN(LiveGAN):
+    """A fresh small DCGAN on MNIST; snapshots carry the classifier's class shares (if one is given)."""
+
+    snapshot_every = 100
+
+    def __init__(self, data: DigitData, classifier=None, seed: int = 0, settings: TrainSettings = LIVE_SETTINGS,
+                 cfg: GANConfig = LIVE_CONFIG, n_show: int = 36, n_eval: int = 256):
+        gen = torch.Generator().manual_seed(seed)
+        G, D = new_mnist_gan(cfg, gen)
+        trainer = GANTrainer(G, D, digit_sampler(data.images), cfg.latent_dim, settings, gen)
+        fixed = torch.randn(n_show, cfg.latent_dim, generator=gen)
+        history = TrainingHistory(fixed, classifier, n_eval=n_eval, max_points=2000, max_moments=60, seed=seed)
+        super().__init__(trainer, history)
+        self.data = data
+        self.snapshot()  # step 0: pure noise, for the "before" picture
+
+    def snapshot(self) -> None:
+        self.history.snapshot(self.trainer.G, self.steps)
+
+    @torch.no_grad()
+    def samples(self) -> torch.Tensor:
+        """The generator's current pictures of the fixed noise, (n_show, 1, 28, 28) in [0, 1]."""
+        G = self.trainer.G
+        was_training = G.training
+        G.eval()  # BatchNorm's running statistics: the pictures don't depend on the batch
+        images = to_unit(G(self.history.fixed_noise))
+        G.train(was_training)
+        return images
+
+
+# -- the toy 2-D GAN ---------------------------------------------------------------------------
+
+class LiveToyGAN(LiveGAN):
+    """The 2-D GAN; snapshots record how many modes the generator covers."""
+
+    snapshot_every = 50
+
+    def __init__(self, dist_name: str = "ring", seed: int = 0, settings: TrainSettings = TOY_SETTINGS,
+                 n_show: int = 1000):
+        self.dist: Toy2D = make_distribution(dist_name)
+        trainer = toy_trainer(self.dist, seed, settings)
+        gen = torch.Generator().manual_seed(seed + 1)  # the display's own draws: training's stay untouched
+        fixed = torch.randn(n_show, trainer.latent_dim, generator=gen)
+        super().__init__(trainer, TrainingHistory(fixed, max_points=2000))
+        self.real = self.dist.sample(n_show, gen)
+        self.coverage: dict[str, list] = {"step": [], "covered": [], "quality": []}
+        self.snapshot()
+
+    def fake(self) -> torch.Tensor:
+        return generate(self.trainer.G, self.history.fixed_noise)
+
+    def snapshot(self) -> None:
+        c = mode_coverage(self.fake(), self.dist)
+        for key, value in (("step", self.steps), ("covered", c["covered"]), ("quality", c["quality"])):
+            self.coverage[key].append(value)
+        if len(self.coverage["step"]) > 400:  # bounded, like the loss history
+            self.coverage = {k: v[::2] for k, v in self.coverage.items()}
+
+    def view(self, resolution: int = 60) -> dict:
+        """Everything the plane plot needs: real and generated points, D's heatmap, the coverage."""
+        ticks, probs = discriminator_map(self.trainer.D, self.dist.extent, resolution)
+        fake = self.fake()
+        return {"real": self.real, "fake": fake, "ticks": ticks, "d_map": probs,
+                "coverage": mode_coverage(fake, self.dist)}
+
+
+# -- helpers for showing a GAN -----------------------------------------------------------------
+
+def smooth_curve(steps, values, max_points: int = 600) -> tuple[np.ndarray, np.ndarray]:
+    """A noisy per-step curve as at most max_points averages of consecutive points (NaN-safe)."""
+    steps, values = np.asarray(steps, dtype=float), np.asarray(values, dtype=float)
+    if len(values) <= max_points:
+        return steps, values
+    width = math.ceil(len(values) / max_points)
+    n = len(values) // width * width
+    blocks = values[:n].reshape(-1, width)
+    with warnings.catch_warnings():  # a block of only NaNs (a blown-up run) averages to NaN, quietly
+        warnings.simplefilter("ignore", RuntimeWarning)
+        means = np.nanmean(blocks, 1)
+    return steps[:n].reshape(-1, width)[:, -1], means
+
+
+def noise(seed: int, n: int, latent_dim: int) -> torch.Tensor:
+    """n noise vectors from their own seeded generator: the same seed always gives the same digits."""
+    return torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))
+
+
+def slerp(z0: torch.Tensor, z1: torch.Tensor, n: int) -> torch.Tensor:
+    """n points from z0 to z1 along the great circle. A straight line would pass near the origin,
+    where Gaussian noise almost never lies, so its middle images would look washed out."""
+    t = torch.linspace(0, 1, n).unsqueeze(1)
+    cos = (z0 @ z1 / (z0.norm() * z1.norm())).clamp(-1, 1)
+    omega = torch.arccos(cos)
+    if omega.abs() < 1e-6:
+        return (1 - t) * z0 + t * z1
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)

@@ -1,0 +1,66 @@
+"""Timings for the GAN Training page: live training speed, and the cost of drawing one replay moment.
+
+    python scripts/_bench_gan.py      # prints one line per measurement
+
+scripts/benchmark.py imports bench_gan(). Uses MNIST from the data root when present, else the
+digits shipped in weights/gan.history.safetensors.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+from core.checkpoint import load_tensors  # noqa: E402
+from core.data import DataUnavailableError  # noqa: E402
+from core.device import configure_threads  # noqa: E402
+from core.gan import load_history  # noqa: E402
+from core.live_gan import LIVE_SETTINGS, LiveDigitGAN, LiveToyGAN, mnist_digits, shipped_digits  # noqa: E402
+from core.metrics import load_classifier  # noqa: E402
+
+
+def steps_per_second(live, warmup: int = 5, seconds: float = 10.0) -> float:
+    live.run(warmup)
+    start, steps = time.perf_counter(), live.steps
+    live.run(100_000, max_seconds=seconds)
+    return (live.steps - steps) / (time.perf_counter() - start)
+
+
+def bench_gan(seconds: float = 10.0) -> list[dict]:
+    from app_pages.gan_training import replay_moment  # the page's own figure builder (the page body does not run)
+
+    threads = configure_threads()  # what the app uses
+    rows = []
+    try:
+        data, source = mnist_digits(), "MNIST"
+    except DataUnavailableError:
+        data, source = shipped_digits(load_tensors("gan.history")), "shipped digits"
+    live = LiveDigitGAN(data, load_classifier(), seed=0)  # with the classifier's snapshots, as on the page
+    assert live.trainer.settings.batch_size == LIVE_SETTINGS.batch_size == 64
+    rows.append({"model": "gan", "metric": f"live training steps/s ({source}, batch 64, {threads} threads)",
+                 "value": round(steps_per_second(live, seconds=seconds), 1), "unit": "steps/s"})
+    toy = LiveToyGAN("ring", seed=0)
+    rows.append({"model": "gan", "metric": f"toy 2-D GAN steps/s (ring, batch 256, {threads} threads)",
+                 "value": round(steps_per_second(toy, seconds=seconds / 2), 1), "unit": "steps/s"})
+
+    tensors, meta = load_history()
+    middle = len(tensors["moment.step"]) // 2
+    replay_moment(tensors, meta, middle)  # warm-up (imports, plotly templates)
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        replay_moment(tensors, meta, middle)
+        times.append(time.perf_counter() - start)
+    rows.append({"model": "gan", "metric": "draw one replay moment (grid + 3 figures)",
+                 "value": round(statistics.median(times) * 1000, 1), "unit": "ms"})
+    return rows
+
+
+if __name__ == "__main__":
+    for row in bench_gan():
+        print(f"{row['model']:>4}  {row['metric']:<60} {row['value']:>10} {row['unit']}")

@@ -1,0 +1,238 @@
+"""The GAN Training page through AppTest, on tiny model files made here (fast, and independent of the
+shipped weights), plus one pass over the shipped weights when they are present."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+
+from conftest import ROOT, no_errors
+from core.checkpoint import save_checkpoint, save_tensors
+from core.data import DataUnavailableError
+from core.gan import GANConfig, GANTrainer, TrainSettings, mnist_sampler, new_mnist_gan
+from core.gan_history import TrainingHistory
+from core.metrics import ClassifierConfig, DigitClassifier
+from app_pages.gan_training import TABS
+
+PAGE = "app_pages/gan_training.py"
+CMD = "python scripts/train_gan.py"
+TINY = GANConfig(latent_dim=8, g_channels=4, d_channels=4)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def gan_weights(tmp_path, monkeypatch):
+    """A weights folder with a tiny classifier, a tiny generator and a 3-moment training history."""
+    d = tmp_path / "weights"
+    classifier = DigitClassifier(ClassifierConfig(channels=4, features=8)).eval()
+    save_checkpoint(classifier, "classifier", {"config": {"channels": 4, "features": 8, "dropout": 0.25}}, d)
+    gen = torch.Generator().manual_seed(0)
+    G, D = new_mnist_gan(TINY, gen)
+    digits = torch.rand(32, 1, 28, 28, generator=gen)
+    trainer = GANTrainer(G, D, mnist_sampler(digits), TINY.latent_dim, TrainSettings(batch_size=8), gen)
+    history = TrainingHistory(torch.randn(64, TINY.latent_dim, generator=gen), classifier,
+                              classifier.features(digits).detach(), n_eval=64)
+    history.snapshot(G, 0)
+    for step in range(1, 11):
+        history.log(trainer.step())
+        if step in (5, 10):
+            history.snapshot(G, step)
+    save_checkpoint(G, "gan", {"config": {"latent_dim": 8, "g_channels": 4, "d_channels": 4}, "steps": 10,
+                               "epochs": 0.1, "metrics": {"fid_floor": 1.5}}, d)
+    save_tensors(d / "gan.history.safetensors",
+                 {**history.to_tensors(), "digits": (digits * 255).to(torch.uint8), "digit_labels": torch.arange(32)})
+    monkeypatch.setenv("GENLAB_WEIGHTS", str(d))
+    return d, history
+
+
+@pytest.fixture
+def page(app, gan_weights, tiny_mnist, monkeypatch):
+    monkeypatch.setenv("GENLAB_DATA", str(tiny_mnist))
+    app.switch_page(PAGE).run()
+    no_errors(app)
+    return app
+
+
+def open_tab(at, name: str):
+    at.session_state["gan_tab"] = TABS[name]
+    at.run()
+    no_errors(at)
+    return at
+
+
+def markdown_text(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+# -- replay ----------------------------------------------------------------------------------
+
+def test_replay_scrubber_changes_the_shown_moment(page, gan_weights):
+    _, history = gan_weights
+    assert "**Step 10** of 10" in markdown_text(page)  # opens at the end of training
+    grid = page.image[0].value
+    page.select_slider(key="replay_step").set_value(5).run()
+    no_errors(page)
+    assert "**Step 5** of 10" in markdown_text(page)
+    assert page.image[0].value != grid  # another picture of the same noise
+    moment = history.moments[1]
+    metrics = {m.label: m.value for m in page.metric}
+    assert metrics["Confident"] == f"{moment['confident_share']:.0%}"
+    assert metrics["Fréchet distance"] == f"{moment['fid']:.1f}"
+    assert len(page.get("plotly_chart")) == 3  # losses, class shares, Fréchet distance
+
+
+def test_replay_play_starts_from_the_beginning_and_pauses(page):
+    page.button(key="replay_play").click().run()
+    no_errors(page)
+    assert page.session_state["replay_playing"]
+    # the play fragment already advanced once, from step 0 to the next saved moment
+    assert page.session_state["replay_step"] == 5
+    page.button(key="replay_play").click().run()
+    no_errors(page)
+    assert not page.session_state["replay_playing"]
+
+
+# -- live training ---------------------------------------------------------------------------
+
+def test_live_step_advances_one_step_and_reset_clears_it(page):
+    at = open_tab(page, "live")
+    assert any("MNIST's 256 training digits" in c.value for c in at.caption)
+    assert at.session_state["live_gan"].steps == 0
+    at.button(key="live_step").click().run()
+    no_errors(at)
+    assert at.session_state["live_gan"].steps == 1
+    assert "**Step 1**" in markdown_text(at)
+    at.button(key="live_reset").click().run()
+    no_errors(at)
+    assert at.session_state["live_gan"].steps == 0
+    assert "**Step 0**" in markdown_text(at)
+
+
+def test_live_controls_start_pause_and_settings(page):
+    at = open_tab(page, "live")
+    at.select_slider(key="live_batch").set_value(32).run()
+    at.select_slider(key="live_lr_d").set_value(1e-4).run()
+    at.slider(key="live_d_steps").set_value(2).run()
+    no_errors(at)
+    settings = at.session_state["live_gan"].trainer.settings
+    assert (settings.batch_size, settings.lr_d, settings.d_steps) == (32, 1e-4, 2)
+    open_tab(at, "replay")  # the live tab's widgets are gone now...
+    open_tab(at, "live")    # ...and come back showing what the GAN still uses
+    assert at.select_slider(key="live_batch").value == 32
+    assert at.session_state["live_gan"].trainer.settings.batch_size == 32
+    at.button(key="live_start").click().run()  # the fragment trains for a moment within this run
+    no_errors(at)
+    live = at.session_state["live_gan"]
+    assert live.running and live.steps > 0
+    at.button(key="live_pause").click().run()
+    no_errors(at)
+    steps = at.session_state["live_gan"].steps
+    assert not at.session_state["live_gan"].running
+    at.run()
+    assert at.session_state["live_gan"].steps == steps  # paused means paused
+
+
+def test_live_nan_loss_pauses_with_a_message_and_reset_recovers(page):
+    at = open_tab(page, "live")
+    live = at.session_state["live_gan"]
+    live.trainer.sample_real = lambda n, gen: torch.full((n, 1, 28, 28), float("nan"))
+    at.button(key="live_step").click().run()
+    assert not at.exception
+    assert any("Training paused" in e.value and "not a number" in e.value for e in at.error)
+    assert at.button(key="live_start").disabled
+    at.button(key="live_reset").click().run()
+    no_errors(at)
+    assert at.session_state["live_gan"].problem is None
+
+
+def test_live_uses_the_shipped_digits_without_a_dataset(page, monkeypatch):
+    def offline(*args, **kwargs):
+        raise DataUnavailableError("offline")
+
+    monkeypatch.setattr("core.live_gan.load_mnist", offline)
+    monkeypatch.setenv("GENLAB_DATA", str(ROOT / "no-such-data-root"))
+    at = open_tab(page, "live")
+    assert any("32 MNIST test digits shipped" in c.value for c in at.caption)
+    at.button(key="live_step").click().run()
+    no_errors(at)
+    assert at.session_state["live_gan"].steps == 1
+
+
+# -- toy GAN ---------------------------------------------------------------------------------
+
+def test_toy_gan_controls(page):
+    at = open_tab(page, "toy")
+    assert {m.label for m in at.metric} >= {"Modes covered", "Points on a mode"}
+    assert any(m.label == "Modes covered" and m.value.endswith("/ 8") for m in at.metric)
+    at.button(key="toy_step").click().run()
+    no_errors(at)
+    assert at.session_state["toy_gan"].steps == 1
+    at.selectbox(key="toy_dist").set_value("grid").run()
+    no_errors(at)
+    assert at.session_state["toy_gan"].dist.name == "grid" and at.session_state["toy_gan"].steps == 0
+    assert any(m.label == "Modes covered" and m.value.endswith("/ 25") for m in at.metric)
+    at.button(key="toy_start").click().run()
+    no_errors(at)
+    assert at.session_state["toy_gan"].steps > 0
+    at.button(key="toy_pause").click().run()
+    at.button(key="toy_reset").click().run()
+    no_errors(at)
+    assert at.session_state["toy_gan"].steps == 0 and not at.session_state["toy_gan"].running
+
+
+# -- explore ---------------------------------------------------------------------------------
+
+def test_explore_the_generator(page):
+    at = open_tab(page, "explore")
+    assert len(at.image) == 2  # the sample grid and the interpolation strip
+    grid, strip = at.image[0].value, at.image[1].value
+    at.number_input(key="explore_seed").set_value(7).run()
+    no_errors(at)
+    assert "seed 7" in at.image[0].captions[0]
+    assert at.image[0].value != grid and at.image[1].value == strip  # new digits; the walk is unchanged
+    at.slider(key="explore_steps").set_value(5).run()
+    no_errors(at)
+    assert at.image[1].value != strip
+
+
+# -- missing files ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("missing, tab", [("gan.history.safetensors", "replay"), ("gan.safetensors", "explore"),
+                                          ("gan.json", "explore")])
+def test_missing_gan_files_show_the_training_command(app, gan_weights, tmp_path, monkeypatch, missing, tab):
+    d, _ = gan_weights
+    broken = tmp_path / "broken"
+    shutil.copytree(d, broken)
+    (broken / missing).unlink()
+    monkeypatch.setenv("GENLAB_WEIGHTS", str(broken))
+    app.switch_page(PAGE).run()
+    at = open_tab_allowing_errors(app, tab)
+    assert not at.exception
+    assert any(missing in e.value and CMD in e.value for e in at.error), [e.value for e in at.error]
+
+
+def open_tab_allowing_errors(at, name: str):
+    at.session_state["gan_tab"] = TABS[name]
+    at.run()
+    return at
+
+
+def test_shipped_weights_render_every_tab(app, monkeypatch):
+    """The page on the real files in weights/ (skipped until they are trained)."""
+    from core.checkpoint import weights_dir
+
+    names = ["gan.safetensors", "gan.json", "gan.history.safetensors", "classifier.safetensors"]
+    if not all((weights_dir() / n).exists() for n in names):
+        pytest.skip("the shipped GAN is not trained yet: python scripts/train_gan.py")
+    app.switch_page(PAGE).run()
+    no_errors(app)
+    for name in ("explore", "toy", "replay"):
+        open_tab(app, name)
