@@ -18,8 +18,9 @@ from core.checkpoint import WeightsError
 from core.data import DataUnavailableError, data_root
 from core.gan import TrainSettings, to_unit
 from core.gan_history import losses_from_tensors, moments_from_tensors
-from core.live_gan import (LIVE_SETTINGS, DigitData, LiveDigitGAN, LiveToyGAN, mnist_digits, noise,
-                           shipped_digits, slerp, smooth_curve)
+from core.latent import interpolate, prior_draws
+from core.live_gan import (LIVE_SETTINGS, DigitData, LiveDigitGAN, LiveToyGAN, mnist_digits, shipped_digits,
+                           smooth_curve)
 from core.toy_gan import DISTRIBUTIONS, TOY_SETTINGS
 from app_pages._ui import image_grid, weights_error
 
@@ -408,7 +409,7 @@ def explore_tab() -> None:
                 "Same seed, same noise, same digits.")
     seed = st.columns([1, 3])[0].number_input("Seed", 0, 1_000_000, value=0, step=1, key="explore_seed")
     with torch.no_grad():  # G is shared by every session: only read it
-        images = to_unit(G(noise(int(seed), 64, G.latent_dim)))
+        images = to_unit(G(prior_draws(64, G.latent_dim, int(seed))))
     st.image(image_grid(images, ncols=16, scale=2), caption=f"64 samples from seed {seed}")
 
     st.subheader("Walk between two noise vectors")
@@ -416,7 +417,8 @@ def explore_tab() -> None:
     a = c1.number_input("Start seed", 0, 1_000_000, value=1, step=1, key="explore_seed_a")
     b = c2.number_input("End seed", 0, 1_000_000, value=2, step=1, key="explore_seed_b")
     n = c3.slider("Steps", 4, 16, value=10, key="explore_steps")
-    z = slerp(noise(int(a), 1, G.latent_dim)[0], noise(int(b), 1, G.latent_dim)[0], n)
+    # along an arc: a straight line passes near the origin, where Gaussian noise almost never lies
+    z = interpolate(prior_draws(1, G.latent_dim, int(a))[0], prior_draws(1, G.latent_dim, int(b))[0], n, "spherical")
     with torch.no_grad():
         strip = to_unit(G(z))
     st.image(image_grid(strip, ncols=n, scale=3), caption="Each picture is G of a point on the path from z_start to z_end")

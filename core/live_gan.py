@@ -200,19 +200,3 @@ def smooth_curve(steps, values, max_points: int = 600) -> tuple[np.ndarray, np.n
         warnings.simplefilter("ignore", RuntimeWarning)
         means = np.nanmean(blocks, 1)
     return steps[:n].reshape(-1, width)[:, -1], means
-
-
-def noise(seed: int, n: int, latent_dim: int) -> torch.Tensor:
-    """n noise vectors from their own seeded generator: the same seed always gives the same digits."""
-    return torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(seed))
-
-
-def slerp(z0: torch.Tensor, z1: torch.Tensor, n: int) -> torch.Tensor:
-    """n points from z0 to z1 along the great circle. A straight line would pass near the origin,
-    where Gaussian noise almost never lies, so its middle images would look washed out."""
-    t = torch.linspace(0, 1, n).unsqueeze(1)
-    cos = (z0 @ z1 / (z0.norm() * z1.norm())).clamp(-1, 1)
-    omega = torch.arccos(cos)
-    if omega.abs() < 1e-6:
-        return (1 - t) * z0 + t * z1
-    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)

@@ -41,6 +41,17 @@ def shakespeare_dir() -> Path:
 
 
 @pytest.fixture
+def one_thread():
+    """Tiny networks run fastest on one thread (and on a busy machine two threads crawl)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
 def app():
     """An AppTest of the whole app; call app.switch_page("app_pages/x.py").run() to open a page."""
     from streamlit.testing.v1 import AppTest

@@ -18,7 +18,7 @@ from core.gan import (GANConfig, GANTrainer, TrainSettings, load_generator, load
                       mnist_sampler, new_mnist_gan)
 from core.gan_history import TrainingHistory, losses_from_tensors, moments_from_tensors
 from core.live_gan import (LiveDigitGAN, LiveGAN, LiveToyGAN, check_losses, digit_sampler, mnist_digits,
-                           shipped_digits, slerp, smooth_curve)
+                           shipped_digits, smooth_curve)
 from core.metrics import ClassifierConfig, DigitClassifier
 from core.toy_gan import (TOY_SETTINGS, discriminator_map, generate, make_distribution, mode_coverage, ring,
                           toy_trainer)
@@ -27,13 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TINY = GANConfig(latent_dim=8, g_channels=4, d_channels=4)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks run fastest on one thread (and a busy machine makes two threads crawl)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_classifier() -> DigitClassifier:
@@ -70,6 +64,20 @@ def test_one_trainer_step_changes_both_networks_and_returns_finite_losses():
     assert 0 <= stats["d_real"] <= 1 and 0 <= stats["d_fake"] <= 1
     assert any(not torch.equal(a, b) for a, b in zip(before_g, G.parameters()))
     assert any(not torch.equal(a, b) for a, b in zip(before_d, D.parameters()))
+
+
+def test_moving_average_generator_trails_the_trained_one():
+    G, D = new_mnist_gan(TINY, torch.Generator().manual_seed(0))
+    start = [p.detach().clone() for p in G.parameters()]
+    trainer = GANTrainer(G, D, mnist_sampler(random_digits()), TINY.latent_dim, TrainSettings(batch_size=8),
+                         torch.Generator().manual_seed(2), ema_decay=0.999)
+    assert trainer.sampler is trainer.G_ema
+    trainer.step()
+    decay = 2 / 11  # the warm-up decay after one step: (1 + 1) / (10 + 1)
+    for p0, p, p_ema in zip(start, G.parameters(), trainer.G_ema.parameters()):
+        assert torch.allclose(p_ema, decay * p0 + (1 - decay) * p, atol=1e-6)
+    assert any(not torch.equal(p, q) for p, q in zip(G.parameters(), trainer.G_ema.parameters()))
+    assert GANTrainer(G, D, mnist_sampler(random_digits()), TINY.latent_dim).sampler is G  # no average asked
 
 
 def test_update_settings_changes_learning_rates_and_batch_size():
@@ -300,11 +308,3 @@ def test_smooth_curve_thins_and_averages():
     assert (y[:5] == 1.0).all() and math.isnan(y[-1])
 
 
-def test_slerp_ends_at_both_vectors_and_keeps_the_norm():
-    gen = torch.Generator().manual_seed(0)
-    z0, z1 = torch.randn(64, generator=gen), torch.randn(64, generator=gen)
-    z1 = z1 / z1.norm() * z0.norm()
-    path = slerp(z0, z1, 7)
-    assert path.shape == (7, 64)
-    assert torch.allclose(path[0], z0, atol=1e-5) and torch.allclose(path[-1], z1, atol=1e-5)
-    assert torch.allclose(path.norm(dim=1), z0.norm().expand(7), rtol=1e-4)  # never dips towards the origin

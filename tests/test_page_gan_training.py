@@ -20,12 +20,7 @@ CMD = "python scripts/train_gan.py"
 TINY = GANConfig(latent_dim=8, g_channels=4, d_channels=4)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture
