@@ -25,7 +25,7 @@ def parser(description: str) -> argparse.ArgumentParser:
 
 
 def setup(args) -> tuple[torch.device, torch.Generator]:
-    """The device, and a seeded generator for every random draw the script makes."""
+    """The device, and a seeded CPU generator (scripts that draw on the device make their own there)."""
     device = pick_device(args.device)
     torch.manual_seed(args.seed)  # parameter initialisation
     return device, torch.Generator(device="cpu").manual_seed(args.seed)

@@ -36,8 +36,8 @@ def main():
     p.add_argument("--channels", type=int, default=64)
     p.add_argument("--ema", type=float, default=0.999, help="decay of the generator's moving average (0: none)")
     args = p.parse_args()
-    device, gen = _common.setup(args)
-    gen = torch.Generator(device=device).manual_seed(args.seed)
+    device, _ = _common.setup(args)
+    gen = torch.Generator(device=device).manual_seed(args.seed)  # batches and noise, on the device
 
     train_x, _ = load_mnist(train=True, data_dir=args.data_dir)
     test_x, test_y = load_mnist(train=False, data_dir=args.data_dir)
