@@ -6,6 +6,7 @@ They train in turns: D learns to tell real from fake, then G learns to fool D.
 from __future__ import annotations
 
 import copy
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -185,6 +186,20 @@ def new_mnist_gan(cfg: GANConfig, generator: torch.Generator) -> tuple[Generator
     init_weights(G, generator)
     init_weights(D, generator)
     return G, D
+
+
+@contextmanager
+def evaluating(module: nn.Module):
+    """Run `module` in eval mode (BatchNorm uses its running statistics), then restore its mode.
+
+    Drawing pictures mid-training must not depend on the batch, nor leave the network in eval mode.
+    """
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
 
 
 def to_unit(images: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from .gan import to_unit
+from .gan import evaluating, to_unit
 from .metrics import class_report, frechet_distance, gaussian_stats, predict
 
 LOSS_KEYS = ("loss_d", "loss_g", "d_real", "d_fake")
@@ -22,13 +22,10 @@ def score_generator(G, classifier, real_stats=None, n: int = 2000, seed: int = 0
 
     The noise comes from a generator of its own, so measuring never changes a training run.
     """
-    was_training = G.training
-    G.eval()
     device = next(G.parameters()).device
-    gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(n, G.latent_dim, generator=gen).to(device)
-    probs, feats = predict(classifier, to_unit(G(z)))
-    G.train(was_training)
+    z = torch.randn(n, G.latent_dim, generator=torch.Generator().manual_seed(seed)).to(device)
+    with evaluating(G):
+        probs, feats = predict(classifier, to_unit(G(z)))
     report = class_report(probs.cpu())
     if real_stats is not None:
         report["fid"] = frechet_distance(gaussian_stats(feats.cpu()), real_stats)
@@ -62,14 +59,12 @@ class TrainingHistory:
     # -- snapshots -----------------------------------------------------------------------------
     @torch.no_grad()
     def snapshot(self, G: torch.nn.Module, step: int) -> dict:
-        was_training = G.training
-        G.eval()
         device = next(G.parameters()).device
-        grid = to_unit(G(self.fixed_noise.to(device))).squeeze(1).cpu()
+        with evaluating(G):
+            grid = to_unit(G(self.fixed_noise.to(device))).squeeze(1).cpu()
         moment = {"step": step, "samples": (grid * 255).round().to(torch.uint8)}
         if self.classifier is not None:
             moment.update(score_generator(G, self.classifier, self.real_stats, self.n_eval, self.seed + step))
-        G.train(was_training)
         self.moments.append(moment)
         if len(self.moments) > self.max_moments:
             self.moments = self.moments[:1] + self.moments[1::2]  # keep the first, thin the rest

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from .data import data_root, load_mnist
-from .gan import GANConfig, GANTrainer, TrainSettings, new_mnist_gan, to_unit
+from .gan import GANConfig, GANTrainer, TrainSettings, evaluating, new_mnist_gan, to_unit
 from .gan_history import TrainingHistory
 from .toy_gan import TOY_SETTINGS, Toy2D, discriminator_map, generate, make_distribution, mode_coverage, toy_trainer
 
@@ -142,12 +142,8 @@ class LiveDigitGAN(LiveGAN):
     @torch.no_grad()
     def samples(self) -> torch.Tensor:
         """The generator's current pictures of the fixed noise, (n_show, 1, 28, 28) in [0, 1]."""
-        G = self.trainer.G
-        was_training = G.training
-        G.eval()  # BatchNorm's running statistics: the pictures don't depend on the batch
-        images = to_unit(G(self.history.fixed_noise))
-        G.train(was_training)
-        return images
+        with evaluating(self.trainer.G) as G:
+            return to_unit(G(self.history.fixed_noise))
 
 
 # -- the toy 2-D GAN ---------------------------------------------------------------------------

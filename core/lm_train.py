@@ -78,9 +78,8 @@ def full_loss(model, data: torch.Tensor, block_size: int, batch_size: int = 32, 
     starts = torch.arange(n) * block_size
     if max_windows and max_windows < n:
         starts = starts[torch.linspace(0, n - 1, max_windows).long()]
-        n = max_windows
     total, count = 0.0, 0
-    for i in range(0, n, batch_size):
+    for i in range(0, len(starts), batch_size):
         s = starts[i : i + batch_size]
         x = torch.stack([data[j : j + block_size] for j in s]).to(device)
         y = torch.stack([data[j + 1 : j + block_size + 1] for j in s]).to(device)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from .gan import GANTrainer, TrainSettings
+from .gan import GANTrainer, TrainSettings, evaluating
 
 # Faster settings than the digit GAN's: the networks are tiny and a batch of points is cheap.
 TOY_SETTINGS = TrainSettings(lr_g=1e-3, lr_d=1e-3, batch_size=256, d_steps=1)
@@ -155,17 +155,12 @@ def discriminator_map(D: nn.Module, extent: float, resolution: int = 60) -> tupl
     [-extent, extent]^2. Returns (the grid's ticks, probabilities indexed [y, x])."""
     ticks = torch.linspace(-extent, extent, resolution)
     ys, xs = torch.meshgrid(ticks, ticks, indexing="ij")
-    was_training = D.training
-    D.eval()
-    probs = torch.sigmoid(D(torch.stack([xs.flatten(), ys.flatten()], 1))).reshape(resolution, resolution)
-    D.train(was_training)
+    with evaluating(D):
+        probs = torch.sigmoid(D(torch.stack([xs.flatten(), ys.flatten()], 1))).reshape(resolution, resolution)
     return ticks, probs
 
 
 @torch.no_grad()
 def generate(G: nn.Module, z: torch.Tensor) -> torch.Tensor:
-    was_training = G.training
-    G.eval()
-    points = G(z)
-    G.train(was_training)
-    return points
+    with evaluating(G):
+        return G(z)
