@@ -88,7 +88,8 @@ def load_state(model: torch.nn.Module, name: str, directory: Path | None = None)
 def hardware() -> str:
     if torch.cuda.is_available():
         return torch.cuda.get_device_name(0)
-    return f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads"
+    n = torch.get_num_threads()
+    return f"{platform.processor() or platform.machine()} CPU, {n} thread{'' if n == 1 else 's'}"
 
 
 def save_checkpoint(model: torch.nn.Module, name: str, meta: dict, directory: Path | None = None,

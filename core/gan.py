@@ -21,7 +21,7 @@ from .checkpoint import load_meta, load_state, load_tensors
 class GANConfig:
     latent_dim: int = 64
     g_channels: int = 64  # the generator's 14x14 maps; its 7x7 maps are twice as wide
-    d_channels: int = 64  # the discriminator's 14x14 maps; its 7x7 maps are twice as wide
+    d_channels: int = 64  # the discriminator's 14x14 maps; 7x7 maps twice, 4x4 maps four times as wide
 
 
 @dataclass
@@ -35,7 +35,11 @@ class TrainSettings:
 
 
 class Generator(nn.Module):
-    """noise (N, latent_dim) -> 7x7 -> 14x14 -> 28x28 image in [-1, 1]."""
+    """noise (N, latent_dim) -> 7x7 -> 14x14 -> 28x28 image in [-1, 1].
+
+    A 3x3 convolution after each of the first two resolutions gives the generator room to lay out
+    the whole stroke before upsampling; without them about a third of the digits came out misshapen.
+    """
 
     def __init__(self, cfg: GANConfig = GANConfig()):
         super().__init__()
@@ -45,7 +49,9 @@ class Generator(nn.Module):
         self.net = nn.Sequential(
             nn.Linear(cfg.latent_dim, 2 * c * 7 * 7, bias=False), nn.BatchNorm1d(2 * c * 7 * 7), nn.ReLU(),
             nn.Unflatten(1, (2 * c, 7, 7)),
+            nn.Conv2d(2 * c, 2 * c, 3, padding=1, bias=False), nn.BatchNorm2d(2 * c), nn.ReLU(),
             nn.ConvTranspose2d(2 * c, c, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
+            nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
             nn.ConvTranspose2d(c, 1, 4, stride=2, padding=1),
             nn.Tanh(),
         )
@@ -55,7 +61,11 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """image (N, 1, 28, 28) in [-1, 1] -> one logit per image."""
+    """image (N, 1, 28, 28) in [-1, 1] -> 28 -> 14 -> 7 -> 4 -> one logit per image.
+
+    The third convolution sees most of the digit at once, so the discriminator can object to a
+    badly shaped digit, not only to blurry strokes; that is what pushes the generator's shapes.
+    """
 
     def __init__(self, cfg: GANConfig = GANConfig()):
         super().__init__()
@@ -63,8 +73,9 @@ class Discriminator(nn.Module):
         self.net = nn.Sequential(
             nn.Conv2d(1, c, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
             nn.Conv2d(c, 2 * c, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(2 * c), nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * c, 4 * c, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(4 * c), nn.LeakyReLU(0.2),
             nn.Flatten(),
-            nn.Linear(2 * c * 7 * 7, 1),
+            nn.Linear(4 * c * 4 * 4, 1),
         )
 
     def forward(self, x):
@@ -167,6 +178,16 @@ class GANTrainer:
     def sampler(self) -> nn.Module:
         """The generator to draw pictures with: the moving average when there is one."""
         return self.G_ema if self.G_ema is not None else self.G
+
+
+def lr_scale(step: int, decay_from: int | None, total: int) -> float:
+    """Learning-rate multiplier: 1 until `decay_from`, then linearly down to 0 at `total`.
+
+    Smaller and smaller steps at the end let the two players settle instead of circling each other.
+    """
+    if decay_from is None or step < decay_from:
+        return 1.0
+    return max(0.0, 1 - (step - decay_from) / max(1, total - decay_from))
 
 
 def mnist_sampler(images01: torch.Tensor) -> Callable[[int, torch.Generator], torch.Tensor]:

@@ -5,7 +5,7 @@
 Needs weights/classifier.* (python scripts/train_classifier.py): it scores samples as training goes.
 """
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import _common
 import numpy as np
@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from core.checkpoint import load_training_state, save_checkpoint, save_tensors, save_training_state
 from core.data import digit_sample, load_mnist
-from core.gan import GANConfig, GANTrainer, TrainSettings, mnist_sampler, new_mnist_gan
+from core.gan import GANConfig, GANTrainer, TrainSettings, lr_scale, mnist_sampler, new_mnist_gan
 from core.gan_history import TrainingHistory, losses_from_tensors, moments_from_tensors, score_generator
 from core.metrics import gaussian_stats, frechet_distance, load_classifier, predict
 
@@ -29,11 +29,14 @@ def moment_steps(total: int, n: int = 48) -> set[int]:
 
 def main():
     p = _common.parser(__doc__.splitlines()[0])
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr-g", type=float, default=2e-4)
     p.add_argument("--lr-d", type=float, default=2e-4)
-    p.add_argument("--channels", type=int, default=64)
+    p.add_argument("--channels", type=int, default=64, help="generator width")
+    p.add_argument("--d-channels", type=int, default=None, help="discriminator width (default: --channels)")
+    p.add_argument("--decay-from", type=int, default=6000,
+                   help="from this step on, lower both learning rates linearly to zero at the last step (past the end: off)")
     p.add_argument("--ema", type=float, default=0.999, help="decay of the generator's moving average (0: none)")
     args = p.parse_args()
     device, _ = _common.setup(args)
@@ -47,7 +50,7 @@ def main():
     real_stats = gaussian_stats(test_feats.cpu())
     floor = frechet_distance(gaussian_stats(train_feats.cpu()), real_stats)  # train vs test: the best one can hope for
 
-    cfg = GANConfig(g_channels=args.channels, d_channels=args.channels)
+    cfg = GANConfig(g_channels=args.channels, d_channels=args.d_channels or args.channels)
     settings = TrainSettings(lr_g=args.lr_g, lr_d=args.lr_d, batch_size=args.batch_size)
     G, D = new_mnist_gan(cfg, torch.Generator().manual_seed(args.seed))
     G, D = G.to(device), D.to(device)
@@ -75,6 +78,9 @@ def main():
         history.snapshot(trainer.sampler, 0)
     t0 = time.time()
     while trainer.steps < total:
+        if args.decay_from is not None:
+            f = lr_scale(trainer.steps, args.decay_from, total)
+            trainer.update_settings(replace(settings, lr_g=args.lr_g * f, lr_d=args.lr_d * f))
         stats = trainer.step()
         history.log(stats)
         bar.update(1)
@@ -97,6 +103,7 @@ def main():
         "config": asdict(cfg),
         "train_settings": asdict(settings),
         "ema_decay": args.ema or None,
+        "lr_decay_from": args.decay_from,
         "dataset": "MNIST (60,000 train)",
         "steps": trainer.steps, "epochs": round(trainer.steps * args.batch_size / len(train_x), 2),
         "wall_time_s": round(elapsed, 1),

@@ -14,7 +14,7 @@ import torch
 
 from core.checkpoint import load_tensors, save_checkpoint, save_tensors
 from core.data import DataUnavailableError
-from core.gan import (GANConfig, GANTrainer, TrainSettings, load_generator, load_history,
+from core.gan import (GANConfig, GANTrainer, TrainSettings, load_generator, load_history, lr_scale,
                       mnist_sampler, new_mnist_gan)
 from core.gan_history import TrainingHistory, losses_from_tensors, moments_from_tensors
 from core.live_gan import (LiveDigitGAN, LiveGAN, LiveToyGAN, check_losses, digit_sampler, mnist_digits,
@@ -191,6 +191,14 @@ def test_history_stays_bounded():
     assert len(history.moments) <= 5 and history.moments[0]["step"] == 0
 
 
+def test_lr_scale_holds_then_falls_linearly_to_zero():
+    assert lr_scale(500, None, 1000) == 1.0
+    assert lr_scale(599, 600, 1000) == 1.0
+    assert lr_scale(800, 600, 1000) == pytest.approx(0.5)
+    assert lr_scale(1000, 600, 1000) == 0.0
+    assert lr_scale(1200, 600, 1000) == 0.0  # a resumed run past its end never goes negative
+
+
 # -- the training script ---------------------------------------------------------------------
 
 def test_train_gan_script_smoke_run_writes_files_that_load(tiny_mnist, tmp_path):
@@ -201,14 +209,16 @@ def test_train_gan_script_smoke_run_writes_files_that_load(tiny_mnist, tmp_path)
     out = tmp_path / "out"
     env = {**os.environ, "GENLAB_WEIGHTS": str(clf_dir), "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "scripts/train_gan.py", "--data-dir", str(tiny_mnist), "--device", "cpu",
-           "--max-steps", "3", "--batch-size", "16", "--channels", "8", "--out-dir", str(out)]
+           "--max-steps", "3", "--batch-size", "16", "--channels", "8", "--d-channels", "6", "--decay-from", "1",
+           "--out-dir", str(out)]
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
 
     G = load_generator(out)
     assert G(torch.zeros(2, G.latent_dim)).shape == (2, 1, 28, 28)
     tensors, meta = load_history(out)
-    assert meta["steps"] == 3 and meta["config"]["g_channels"] == 8
+    assert meta["steps"] == 3 and meta["config"]["g_channels"] == 8 and meta["config"]["d_channels"] == 6
+    assert meta["lr_decay_from"] == 1
     assert math.isfinite(meta["metrics"]["fid_floor"])
     moments = moments_from_tensors(tensors)
     assert moments[0]["step"] == 0 and moments[-1]["step"] == 3
