@@ -78,9 +78,8 @@ def main():
         history.snapshot(trainer.sampler, 0)
     t0 = time.time()
     while trainer.steps < total:
-        if args.decay_from is not None:
-            f = lr_scale(trainer.steps, args.decay_from, total)
-            trainer.update_settings(replace(settings, lr_g=args.lr_g * f, lr_d=args.lr_d * f))
+        f = lr_scale(trainer.steps, args.decay_from, total)
+        trainer.update_settings(replace(settings, lr_g=args.lr_g * f, lr_d=args.lr_d * f))
         stats = trainer.step()
         history.log(stats)
         bar.update(1)
