@@ -6,8 +6,13 @@ import traceback
 import numpy as np
 import streamlit as st
 import torch
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from core.cache import SERVER_ID, janitor, scheduler
 from core.checkpoint import WeightsError
+from core.scheduler import Job
+
+QUICK_S = 0.3  # a job that finishes within this never shows a waiting line
 
 
 def run_page(page) -> None:
@@ -33,6 +38,59 @@ def load(loader, *args):
     except WeightsError as e:
         weights_error(e)
         st.stop()
+
+
+def session_owner() -> str:
+    """Who this session's work belongs to on the scheduler: its jobs take turns with other sessions'."""
+    ctx = get_script_run_ctx()
+    return f"session:{ctx.session_id}" if ctx else "session:none"
+
+
+def hold(obj):
+    """Register a heavy per-session object (one with .release()) to be freed when this session ends,
+    even while Streamlit still keeps the ended session around. Returns obj."""
+    if (j := janitor()) is not None and (ctx := get_script_run_ctx()) is not None:
+        j.hold(ctx.session_id, obj)
+    return obj
+
+
+def compute(fn, /, *args, **kwargs):
+    """Run model work on the server's scheduler, in this session's turn, and return its result.
+
+    While it waits in line the page says so; every redraw lets Streamlit stop this run if the
+    learner clicks something else meanwhile.
+    """
+    return wait(scheduler().submit(session_owner(), fn, *args, **kwargs))
+
+
+def wait(job: Job, what: str = "Waiting for the server"):
+    if not job.wait(QUICK_S):
+        box = st.empty()
+        while not job.wait(0.2):
+            ahead = job.ahead()
+            box.caption(f"⏳ {what}: {ahead} ahead of you in line…" if ahead else f"⏳ {what}…")
+        box.empty()
+    return job.result()
+
+
+def remember_run(name: str) -> None:
+    """Note in the URL that this session holds a result made by this server process."""
+    if st.query_params.get(name) != SERVER_ID:
+        st.query_params[name] = SERVER_ID
+    st.session_state.pop(f"_{name}_lost", None)
+
+
+def lost_run_notice(name: str, message: str) -> None:
+    """A new session whose URL says it held a result on another server process: the server restarted
+    (the browser reconnected by itself) and the result is gone. Say so plainly until a new result."""
+    if f"_{name}_checked" not in st.session_state:
+        st.session_state[f"_{name}_checked"] = True
+        made_by = st.query_params.get(name)
+        if made_by and made_by != SERVER_ID:
+            st.session_state[f"_{name}_lost"] = True
+            del st.query_params[name]
+    if st.session_state.get(f"_{name}_lost"):
+        st.info(message, icon="🔌")
 
 
 def to_image(x: torch.Tensor, scale: int = 1) -> np.ndarray:

@@ -13,7 +13,7 @@ import streamlit as st
 import torch
 from plotly.subplots import make_subplots
 
-from core.cache import load_classifier, load_gan_history, load_generator
+from core.cache import load_classifier, load_gan_history, load_generator, scheduler, trainer_queue
 from core.checkpoint import WeightsError
 from core.data import DataUnavailableError, data_root
 from core.gan import TrainSettings, to_unit
@@ -22,7 +22,7 @@ from core.latent import interpolate, prior_draws
 from core.live_gan import (LIVE_SETTINGS, DigitData, LiveDigitGAN, LiveToyGAN, mnist_digits, shipped_digits,
                            smooth_curve)
 from core.toy_gan import DISTRIBUTIONS, TOY_SETTINGS
-from app_pages._ui import image_grid, weights_error
+from app_pages._ui import compute, hold, image_grid, lost_run_notice, remember_run, session_owner, weights_error
 
 TABS = {"replay": "⏪ Replay the training", "live": "🔴 Train one live", "toy": "🎯 Toy 2-D GAN",
         "explore": "🎲 Explore the generator"}
@@ -30,10 +30,8 @@ LR_CHOICES = [1e-5, 3e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2]
 BATCH_CHOICES = [16, 32, 64, 128, 256, 512]
 BLUE, ORANGE, GREEN, PURPLE, GREY = "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#888888"
 
-# Live training: each timer tick trains for a fraction of the interval, then redraws.
-DIGIT_TICK_S, DIGIT_TRAIN_S = 1.0, 0.8
-TOY_TICK_S, TOY_TRAIN_S = 0.5, 0.25
-REPLAY_TICK_S = 0.5
+# Live training runs on the server's scheduler; the page only redraws on a timer.
+DIGIT_TICK_S, TOY_TICK_S, REPLAY_TICK_S = 1.0, 0.5, 0.5
 
 
 # -- figures (plain functions: the benchmark imports them) -----------------------------------
@@ -143,20 +141,26 @@ def settings_widgets(prefix: str, current: TrainSettings) -> TrainSettings:
 
 def transport_buttons(prefix: str, live, on_reset) -> None:
     """Start / Pause / Step / Reset. Callbacks change the session before the rerun draws anything."""
+    queue = trainer_queue()
 
     def start():
         if live.problem is None:
-            live.running = True
+            live.notice = None
+            queue.start(live)
 
     def pause():
-        live.running = False
+        queue.stop(live)
 
     def step():
-        live.running = False
-        try:
-            live.run(1)
+        queue.stop(live)
+        try:  # in this session's turn on the scheduler, like the training itself
+            scheduler().run(live.owner, live.run, 1)
         except Exception as e:  # a callback's error would bypass the page's guard
             st.session_state[f"{prefix}_error"] = f"{type(e).__name__}: {e}"
+
+    def reset():
+        queue.stop(live)
+        on_reset()
 
     c = st.columns([1, 1, 1, 1, 4])
     c[0].button("▶️ Start", key=f"{prefix}_start", on_click=start, type="primary",
@@ -164,8 +168,15 @@ def transport_buttons(prefix: str, live, on_reset) -> None:
     c[1].button("⏸️ Pause", key=f"{prefix}_pause", on_click=pause, disabled=not live.running, width="stretch")
     c[2].button("⏭️ Step", key=f"{prefix}_step", on_click=step, disabled=live.problem is not None,
                 width="stretch", help="Exactly one generator update (after the chosen number of D updates).")
-    c[3].button("🔄 Reset", key=f"{prefix}_reset", on_click=on_reset, width="stretch",
+    c[3].button("🔄 Reset", key=f"{prefix}_reset", on_click=reset, width="stretch",
                 help="Throw this GAN away and start again from fresh random weights.")
+
+
+def update_settings(live, settings: TrainSettings) -> None:
+    """New settings take effect between two steps, in this session's turn."""
+    if settings != live.trainer.settings:
+        trainer_queue().touch(live)
+        scheduler().run(live.owner, live.update_settings, settings)
 
 
 def guarded(body):
@@ -173,28 +184,35 @@ def guarded(body):
     it is not an Exception)."""
 
     @functools.wraps(body)  # the fragment's identity comes from the wrapped function's name
-    def run(*args):
+    def run(*args, **kwargs):
         try:
-            body(*args)
+            body(*args, **kwargs)
         except Exception as e:
             st.error(f"Sorry, this part of the page hit an unexpected problem: {type(e).__name__}: {e}")
 
     return run
 
 
-def train_tick(prefix: str, live, seconds: float) -> None:
-    """At the end of a fragment run: train for a moment if running; on trouble, stop the timer with a
-    full rerun. Training after drawing keeps the charts from fading while the steps run.
-    (A fragment rerun's exceptions skip app.py's guard, so they are caught here.)"""
-    if not live.running:
-        return
-    try:
-        live.run(100_000, max_seconds=seconds)
-    except Exception as e:
-        live.running = False
-        st.session_state[f"{prefix}_error"] = f"{type(e).__name__}: {e}"
-    if not live.running:
-        st.rerun()  # the whole page reruns, drawing the fragment without its timer
+def status_line(live) -> str:
+    """Step count and what the trainer is doing: training, waiting in line (and for how long), paused."""
+    queue = trainer_queue()
+    state = queue.state(live)
+    text = f"**Step {live.steps:,}** · "
+    if state == "training":
+        return text + f"🟢 training · {live.steps_per_second:.1f} steps/s"
+    if state == "waiting" and (place := queue.place(live)):
+        ahead, seconds = place
+        wait = f"{ahead} ahead of you, about {seconds:.0f} s" if ahead else f"next, in about {seconds:.0f} s"
+        return text + (f"⏳ queued: {queue.max_active} GANs train at a time on this server and the others take "
+                       f"turns — {wait}")
+    return text + ("⏸️ paused" + (f" ({live.notice})" if live.notice else ""))
+
+
+def end_of_tick(live, ticking: bool) -> None:
+    """Keep the trainer's place while the page shows it; when training stopped, a full rerun drops the timer."""
+    trainer_queue().keep_alive(live)
+    if ticking and not live.running:
+        st.rerun()
 
 
 def show_problem(prefix: str, live) -> None:
@@ -286,12 +304,16 @@ def new_live_digits(data: DigitData, seed: int, settings: TrainSettings = LIVE_S
         classifier = load_classifier()
     except WeightsError:
         classifier = None  # train anyway; the class-share meter needs the classifier
-    return LiveDigitGAN(data, classifier, seed=seed, settings=settings)
+    owner = session_owner()  # the GAN is built in this session's turn, like all its later work
+    return hold(compute(LiveDigitGAN, data, classifier, seed=seed, settings=settings, owner=owner))
 
 
 def live_tab() -> None:
     st.markdown("A **fresh, smaller GAN** trains right here, in your browser session (nobody else's). "
-                "Press Start and watch the 36 fixed noise vectors become digits within a few minutes.")
+                "Press Start and watch the 36 fixed noise vectors become digits within a few minutes. "
+                "When many people train at once, GANs take turns on the server.")
+    lost_run_notice("gan_run", "The server restarted, so the GAN you were training is gone. Press Start to "
+                               "train a fresh one.")
     if "live_gan" not in st.session_state:
         try:
             data = live_digit_data()
@@ -307,30 +329,32 @@ def live_tab() -> None:
         old = st.session_state.live_gan
         st.session_state.live_gan = new_live_digits(old.data, old.trainer.gen.initial_seed() + 1, old.trainer.settings)
 
+    if live.steps or live.running:
+        remember_run("gan_run")
     icon = "🗂️" if live.data.from_mnist else "📦"
     st.caption(f"{icon} Training data: {live.data.description}.")
     with st.container(border=True):
         transport_buttons("live", live, reset)
-        live.update_settings(settings_widgets("live", live.trainer.settings))
+        update_settings(live, settings_widgets("live", live.trainer.settings))
     show_problem("live", live)
-    st.fragment(guarded(live_view), run_every=DIGIT_TICK_S if live.running else None)()
+    st.fragment(guarded(live_view), run_every=DIGIT_TICK_S if live.running else None)(ticking=live.running)
 
 
-def live_view() -> None:
+def live_view(ticking: bool) -> None:
     live: LiveDigitGAN = st.session_state.live_gan
-    status = "🟢 training" if live.running else "⏸️ paused"
-    st.markdown(f"**Step {live.steps:,}** · {status} · {live.steps_per_second:.1f} steps/s")
+    view = compute(live.view)
+    st.markdown(status_line(live))
     left, right = st.columns([2, 3])
     with left:
-        st.image(image_grid(live.samples(), ncols=6, scale=3), width="stretch",
+        st.image(image_grid(view["samples"], ncols=6, scale=3), width="stretch",
                  caption="G(z) for 36 fixed noise vectors, right now")
     with right:
-        if live.history.losses["step"]:
-            st.plotly_chart(loss_figure(live.history.losses, height=330), key="live_losses",
+        if view["losses"]["step"]:
+            st.plotly_chart(loss_figure(view["losses"], height=330), key="live_losses",
                             config={"displayModeBar": False})
         else:
             st.info("No steps yet: press ▶️ Start or ⏭️ Step.")
-    moments = live.history.moments
+    moments = view["moments"]
     if moments and "shares" in moments[-1]:
         left, right = st.columns(2)
         left.plotly_chart(shares_figure(moments[-1]["shares"], height=240), key="live_shares",
@@ -343,10 +367,14 @@ def live_view() -> None:
                    f"(last: step {moments[-1]['step']:,}).")
     elif live.history.classifier is None:
         st.caption("The digit classifier is not available, so the class-share meter is off.")
-    train_tick("live", live, DIGIT_TRAIN_S)
+    end_of_tick(live, ticking)
 
 
 # -- tab 3: toy 2-D GAN ----------------------------------------------------------------------
+
+def new_toy(dist: str, seed: int, settings: TrainSettings) -> LiveToyGAN:
+    return hold(compute(LiveToyGAN, dist, seed=seed, settings=settings, owner=session_owner()))
+
 
 def toy_tab() -> None:
     st.markdown("Real data here is a cloud of **points on a plane**. The generator turns 2-D noise into points; "
@@ -358,46 +386,53 @@ def toy_tab() -> None:
     live = st.session_state.get("toy_gan")
     if live is None or live.dist.name != dist:  # a new distribution needs a new GAN
         settings = live.trainer.settings if live else TOY_SETTINGS
-        live = st.session_state.toy_gan = LiveToyGAN(dist, seed=0, settings=settings)
+        if live is not None:
+            trainer_queue().stop(live)
+        live = st.session_state.toy_gan = new_toy(dist, 0, settings)
 
     def reset():
         old = st.session_state.toy_gan
-        st.session_state.toy_gan = LiveToyGAN(old.dist.name, old.trainer.gen.initial_seed() + 1, old.trainer.settings)
+        st.session_state.toy_gan = new_toy(old.dist.name, old.trainer.gen.initial_seed() + 1, old.trainer.settings)
 
     with st.container(border=True):
         transport_buttons("toy", live, reset)
-        live.update_settings(settings_widgets("toy", live.trainer.settings))
+        update_settings(live, settings_widgets("toy", live.trainer.settings))
     with st.expander("Things to try (Reset between experiments)"):
         st.markdown(TOY_EXPERIMENTS)
     show_problem("toy", live)
-    st.fragment(guarded(toy_view), run_every=TOY_TICK_S if live.running else None)()
+    st.fragment(guarded(toy_view), run_every=TOY_TICK_S if live.running else None)(ticking=live.running)
 
 
-def toy_view() -> None:
+def toy_view(ticking: bool) -> None:
     live: LiveToyGAN = st.session_state.toy_gan
-    view = live.view()
+    view = compute(live.view)
     cov = view["coverage"]
     left, right = st.columns([3, 2])
     with left:
         st.plotly_chart(toy_figure(view, live.dist.extent), key="toy_plane", config={"displayModeBar": False})
     with right:
-        status = "🟢 training" if live.running else "⏸️ paused"
-        st.markdown(f"**Step {live.steps:,}** · {status}")
+        st.markdown(status_line(live))
         a, b = st.columns(2)
         a.metric("Modes covered", f"{cov['covered']} / {cov['n_modes']}",
                  help="A mode counts when it gets at least a quarter of its fair share of generated points.")
         b.metric("Points on a mode", f"{cov['quality']:.0%}", help="Generated points within 3σ of real data")
-        c = live.coverage
+        c = view["coverage_curve"]
         st.plotly_chart(coverage_line(c["step"], c["covered"], "Modes covered", cov["n_modes"] + 0.5),
                         key="toy_coverage", config={"displayModeBar": False})
-        if live.history.losses["step"]:
-            st.plotly_chart(loss_figure(live.history.losses, height=300, real="real points", fake="generated points"),
+        if view["losses"]["step"]:
+            st.plotly_chart(loss_figure(view["losses"], height=300, real="real points", fake="generated points"),
                             key="toy_losses",
                             config={"displayModeBar": False})
-    train_tick("toy", live, TOY_TRAIN_S)
+    end_of_tick(live, ticking)
 
 
 # -- tab 4: explore the shipped generator ----------------------------------------------------
+
+@torch.no_grad()
+def draw(G, z: torch.Tensor) -> torch.Tensor:
+    """Pictures in [0, 1] from the shipped generator (shared by every session: only read it)."""
+    return to_unit(G(z))
+
 
 def explore_tab() -> None:
     try:
@@ -408,8 +443,7 @@ def explore_tab() -> None:
     st.markdown("The shipped generator is a function from 64 random numbers to a picture. "
                 "Same seed, same noise, same digits.")
     seed = st.columns([1, 3])[0].number_input("Seed", 0, 1_000_000, value=0, step=1, key="explore_seed")
-    with torch.no_grad():  # G is shared by every session: only read it
-        images = to_unit(G(prior_draws(64, G.latent_dim, int(seed))))
+    images = compute(draw, G, prior_draws(64, G.latent_dim, int(seed)))
     st.image(image_grid(images, ncols=16, scale=2), caption=f"64 samples from seed {seed}")
 
     st.subheader("Walk between two noise vectors")
@@ -419,8 +453,7 @@ def explore_tab() -> None:
     n = c3.slider("Steps", 4, 16, value=10, key="explore_steps")
     # along an arc: a straight line passes near the origin, where Gaussian noise almost never lies
     z = interpolate(prior_draws(1, G.latent_dim, int(a))[0], prior_draws(1, G.latent_dim, int(b))[0], n, "spherical")
-    with torch.no_grad():
-        strip = to_unit(G(z))
+    strip = compute(draw, G, z)
     st.image(image_grid(strip, ncols=n, scale=3), caption="Each picture is G of a point on the path from z_start to z_end")
     st.caption("Smooth morphing means the generator learned a continuous map, not a lookup table of training digits.")
 
@@ -471,7 +504,7 @@ def main() -> None:
                 "watch a GAN on a plane, or explore the finished generator.")
     with st.expander("How the tug-of-war works — and why it wobbles"):
         st.markdown(EXPLAINER)
-    tabs = st.tabs(list(TABS.values()), key="gan_tab", on_change="rerun")
+    tabs = st.tabs(list(TABS.values()), key="gan_tab", on_change="rerun", bind="query-params")
     for tab, body in zip(tabs, (replay_tab, live_tab, toy_tab, explore_tab)):
         if tab.open:
             with tab:

@@ -9,11 +9,11 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from core.cache import load_gpt, load_meta
+from core.cache import generation_service, load_gpt, load_meta, scheduler
 from core.checkpoint import WeightsError
 from core.generation import MAX_NEW_TOKENS, stream
 from core.gpt_tools import ATTENTION_CHARS, attention_window, next_char_odds, prepare_prompt, visible
-from app_pages._ui import load, weights_error
+from app_pages._ui import compute, load, lost_run_notice, remember_run, session_owner, weights_error
 
 DEFAULT_PROMPT = "ROMEO:\nBut soft, what light through yonder window breaks?\n\nJULIET:\n"
 REDRAW_S = 0.05  # redraw streamed text at most 20 times a second: smooth, and cheap for the browser
@@ -39,6 +39,35 @@ def result_caption(res: dict) -> str:
     speed = f" in {secs:.1f} s ({n / max(secs, 1e-9):,.0f} characters/s)" if secs else ""
     status = f"{n:,} characters{speed}" if res["done"] else f"⏹ stopped after {n:,} of {want:,} characters"
     return f"{status} · {res['settings']} · grey: the prompt the model saw"
+
+
+class GenerationFailed(RuntimeError):
+    """The shared generator could not finish this request (the message says why)."""
+
+
+def follow(service, ids: list[int], length: int, seed: int, sampling: dict, status):
+    """Submit one request to the shared batched generator and yield its text as it grows
+    (at most once per REDRAW_S, and once more at the end).
+
+    The request leaves the batch when this generator is closed: when the run ends, when the learner
+    clicks anything (Streamlit stops this script run), or when the browser goes away.
+    """
+    request = service.submit(ids, length, seed=seed, **sampling)
+    decode = service.model.tokenizer.decode
+    try:
+        shown, last = 0, 0.0
+        while not request.done:
+            request.wait(shown, timeout=REDRAW_S)
+            if len(request.new_ids) > shown and time.perf_counter() - last >= REDRAW_S:
+                shown, last = len(request.new_ids), time.perf_counter()
+                yield decode(request.new_ids[:shown])
+            elif shown == 0 and (ahead := service.queue_position(request)):
+                status.caption(f"⏳ waiting for a free place in the batch: {ahead} ahead of you…")
+        if request.error:
+            raise GenerationFailed(request.error)
+        yield decode(request.new_ids)
+    finally:
+        request.cancel()
 
 
 st.title("✍️ GPT Generation")
@@ -76,27 +105,28 @@ tok = model.tokenizer
 cfg = model.cfg
 
 # --- the prompt and the sampling settings every section shares -------------------------------------
-for key, value in {"gpt_prompt": DEFAULT_PROMPT, "gpt_len": 300, "gpt_temp": 1.0, "gpt_topk": tok.vocab_size,
-                   "gpt_topp": 1.0, "gpt_seed": 1337}.items():
-    st.session_state.setdefault(key, value)  # set here, not as widget defaults, so a callback may change them
-
+# Each is kept in the URL too (bind="query-params"): after a server restart, or in a shared link,
+# the page comes back as the learner left it.
+lost_run_notice("gpt_run", "The server restarted, so the text generated before is gone. Your prompt and "
+                           "settings are back: press Generate to write again.")
 left, right = st.columns([3, 2], gap="large")
 with left:
-    raw = st.text_area("Prompt", key="gpt_prompt", height=190,
+    raw = st.text_area("Prompt", DEFAULT_PROMPT, key="gpt_prompt", height=190, bind="query-params",
                        help="Any text. Characters the model never saw are replaced or dropped; "
                             f"only the last {cfg.block_size} characters reach the model.")
 with right:
     c1, c2 = st.columns(2)
-    length = c1.number_input("Characters to generate", 1, MAX_NEW_TOKENS, step=50, key="gpt_len")
-    seed = c2.number_input("Seed", 0, 2**31 - 1, step=1, key="gpt_seed",
+    length = c1.number_input("Characters to generate", 1, MAX_NEW_TOKENS, 300, step=50, key="gpt_len",
+                             bind="query-params")
+    seed = c2.number_input("Seed", 0, 2**31 - 1, 1337, step=1, key="gpt_seed", bind="query-params",
                            help="The same seed and settings give the same text.")
-    temperature = st.slider("Temperature", 0.1, 2.0, step=0.05, key="gpt_temp",
+    temperature = st.slider("Temperature", 0.1, 2.0, 1.0, step=0.05, key="gpt_temp", bind="query-params",
                             help="Divides the logits: below 1 sharpens the odds (safer, repetitive), "
                                  "above 1 flattens them (wilder).")
     c3, c4 = st.columns(2)
-    top_k = c3.number_input("Top-k", 1, tok.vocab_size, step=1, key="gpt_topk",
+    top_k = c3.number_input("Top-k", 1, tok.vocab_size, tok.vocab_size, step=1, key="gpt_topk", bind="query-params",
                             help=f"Draw only from the k likeliest characters ({tok.vocab_size} = all of them).")
-    top_p = c4.slider("Top-p", 0.05, 1.0, step=0.05, key="gpt_topp",
+    top_p = c4.slider("Top-p", 0.05, 1.0, 1.0, step=0.05, key="gpt_topp", bind="query-params",
                       help="Draw only from the likeliest characters whose odds add up to p (1 = all).")
 
 prompt = prepare_prompt(tok, raw, cfg.block_size)
@@ -111,7 +141,7 @@ settings_line = (f"seed {seed} · temperature {temperature:.2f} · top-k {top_k}
 
 tab_gen, tab_cmp, tab_odds, tab_attn, tab_card = st.tabs(
     ["✍️ Generate", "⚖️ Bigram vs GPT", "🎲 Next-character odds", "👀 Attention maps", "🪪 Model card"],
-    key="gpt_tabs")
+    key="gpt_tabs", bind="query-params")
 
 # --- 1. generate, streamed -----------------------------------------------------------------------------
 with tab_gen:
@@ -124,17 +154,23 @@ with tab_gen:
     if go_clicked:
         res = st.session_state["gpt_result"] = {"prompt": prompt.text, "text": "", "want": int(length),
                                                 "done": False, "settings": settings_line}
-        box, status, last = st.empty(), st.empty(), 0.0
+        box, status = st.empty(), st.empty()
         t0 = time.perf_counter()
-        for ch in stream(model, prompt.ids, int(length), seed=int(seed), **sampling):
-            res["text"] += ch  # in session_state at once: a Stop keeps it
-            if time.perf_counter() - last > REDRAW_S:
+        texts = follow(generation_service("gpt-shakespeare"), prompt.ids, int(length), int(seed), sampling, status)
+        try:
+            for text in texts:
+                res["text"] = text  # in session_state at once: a Stop keeps it
                 box.html(text_box(res["prompt"], res["text"]))
                 status.caption(f"✍️ writing… {len(res['text']):,} of {res['want']:,} characters (Stop ends it)")
-                last = time.perf_counter()
-        res["done"], res["seconds"] = True, time.perf_counter() - t0
+            res["done"], res["seconds"] = True, time.perf_counter() - t0
+            remember_run("gpt_run")
+            status.caption(result_caption(res))
+        except GenerationFailed as e:
+            status.error(f"Generation stopped on a problem on the server: {e}. What was written is kept; "
+                         "press Generate to try again.")
+        finally:
+            texts.close()  # leaves the batch at once, even when Stop or a closed tab ends this run
         box.html(text_box(res["prompt"], res["text"]))
-        status.caption(result_caption(res))
     elif res := st.session_state.get("gpt_result"):
         st.html(text_box(res["prompt"], res["text"]))
         st.caption(result_caption(res))
@@ -160,17 +196,22 @@ with tab_cmp:
         if compare_clicked:
             cmp = st.session_state["gpt_compare"] = {"prompt": prompt.text, "bigram": "", "gpt": "",
                                                      "want": int(length), "done": False, "settings": settings_line}
-            box_b, box_g, last = col_b.empty(), col_g.empty(), 0.0
-            both = zip_longest(
-                stream(bigram, bigram.tokenizer.encode(prompt.text), int(length), seed=int(seed), **sampling),
-                stream(model, prompt.ids, int(length), seed=int(seed), **sampling), fillvalue="")
-            for ch_b, ch_g in both:
-                cmp["bigram"] += ch_b
-                cmp["gpt"] += ch_g
-                if time.perf_counter() - last > REDRAW_S:
+            box_b, box_g, status = col_b.empty(), col_g.empty(), st.empty()
+            runs = (follow(generation_service("bigram"), bigram.tokenizer.encode(prompt.text), int(length),
+                           int(seed), sampling, status),
+                    follow(generation_service("gpt-shakespeare"), prompt.ids, int(length), int(seed), sampling, status))
+            both = zip_longest(*runs)
+            try:
+                for text_b, text_g in both:
+                    cmp["bigram"], cmp["gpt"] = text_b or cmp["bigram"], text_g or cmp["gpt"]
                     box_b.html(text_box(cmp["prompt"], cmp["bigram"]))
                     box_g.html(text_box(cmp["prompt"], cmp["gpt"]))
-                    last = time.perf_counter()
+                status.empty()
+            except GenerationFailed as e:
+                status.error(f"Generation stopped on a problem on the server: {e}")
+            finally:
+                for run in runs:
+                    run.close()
             cmp["done"] = True
             box_b.html(text_box(cmp["prompt"], cmp["bigram"]))
             box_g.html(text_box(cmp["prompt"], cmp["gpt"]))
@@ -188,13 +229,13 @@ with tab_cmp:
 def sample_one(ids: list[int], restart: bool, seed: int, sampling: dict) -> None:
     """Draw one character from the odds shown and append it to the prompt (before the rerun draws the page)."""
     n = st.session_state.get("gpt_steps", 0)
-    ch = "".join(stream(model, ids, 1, seed=seed + n, **sampling))  # a new draw per click, repeatable
+    ch = scheduler().run(session_owner(), lambda: "".join(stream(model, ids, 1, seed=seed + n, **sampling)))
     st.session_state["gpt_prompt"] = ("\n" if restart else st.session_state["gpt_prompt"]) + ch
     st.session_state["gpt_steps"] = n + 1
 
 
 with tab_odds:
-    odds = [(c, p) for c, p in next_char_odds(model, prompt.ids, k=15, **sampling) if p > 0]  # top-k/p cut the rest
+    odds = [(c, p) for c, p in compute(next_char_odds, model, prompt.ids, k=15, **sampling) if p > 0]  # top-k/p cut the rest
     tail = prompt.text[-40:]
     fig = go.Figure(go.Bar(
         x=[visible(c) for c, _ in odds], y=[p for _, p in odds], text=[f"{p:.0%}" for _, p in odds],
@@ -221,7 +262,7 @@ with tab_attn:
     longest = min(ATTENTION_CHARS, cfg.block_size)
     shown = a3.slider("Characters shown", min(8, longest), longest, min(48, longest), key="gpt_attn_chars",
                       help="The end of the prompt; more characters, smaller labels.")
-    maps, labels = attention_window(model, prompt.ids, shown)
+    maps, labels = compute(attention_window, model, prompt.ids, shown)
     T = len(labels)
     w = maps[layer - 1, head - 1].numpy()
     hover = [[f"{labels[q]} (#{q}) looks at {labels[k]} (#{k})" for k in range(T)] for q in range(T)]

@@ -16,9 +16,9 @@ from PIL import Image
 from plotly.colors import qualitative
 
 from core import latent
-from core.cache import load_classifier, load_meta, load_vae, load_vae_data
+from core.cache import load_classifier, load_meta, load_vae, load_vae_data, scheduler
 from core.checkpoint import WeightsError, weights_dir
-from app_pages._ui import image_grid, load, to_image
+from app_pages._ui import compute, image_grid, load, to_image
 
 MODELS = {
     "vae-z2": "VAE · 2 latent numbers",
@@ -76,14 +76,16 @@ def manifold_uri(name: str, directory: str, cells: int) -> str:
     model, data = load_vae(name), load_vae_data(name)
     lo, hi = latent.slider_bounds(data["mu"], model.variational)
     cols, rows = latent.square_cells(lo, hi, cells)
-    return png_uri(image_grid(latent.manifold(model, lo, hi, cols, rows), ncols=cols, pad=0))
+    images = scheduler().run("cache", latent.manifold, model, lo, hi, cols, rows)  # once per server, in line
+    return png_uri(image_grid(images, ncols=cols, pad=0))
 
 
 @st.cache_data(show_spinner="Asking the classifier about the plane…", max_entries=8)
 def classifier_plane(name: str, directory: str, cells: int) -> tuple[np.ndarray, np.ndarray]:
     model, data = load_vae(name), load_vae_data(name)
     lo, hi = latent.slider_bounds(data["mu"], model.variational)
-    digit, confidence = latent.classify_plane(model, load_classifier(), lo, hi, *latent.square_cells(lo, hi, cells))
+    digit, confidence = scheduler().run("cache", latent.classify_plane, model, load_classifier(), lo, hi,
+                                        *latent.square_cells(lo, hi, cells))
     return digit.numpy(), confidence.numpy()
 
 
@@ -209,7 +211,7 @@ def slider_panel(name: str, model, lo, hi, kl, classifier) -> None:
             help="Mean KL over the test set (nats): how much this dimension tells the decoder." if dim > 2 else None)
 
     z = current_z(name, dim)
-    image = latent.decode(model, z)[0]
+    image = compute(latent.decode, model, z)[0]
     with image_spot:
         st.image(to_image(image, scale=12), caption="decoder(z)", width=336, output_format="PNG")
         z_text = ", ".join(f"{v:.2f}" for v in z.tolist())
@@ -287,7 +289,7 @@ def reconstruction_tab(name: str, model, data) -> None:
     c[1].button("🎲 Random digit", key="ls_rec_random", on_click=random_digit, args=("ls_rec_idx", len(digits)),
                 width="stretch")
     # seeded by the index: the same digit always shows the same draws
-    r = latent.reconstruct(model, digits[idx : idx + 1], samples=4, generator=torch.Generator().manual_seed(idx))
+    r = compute(latent.reconstruct, model, digits[idx : idx + 1], samples=4, generator=torch.Generator().manual_seed(idx))
 
     cols = st.columns([1, 1, 1.2, 3], gap="medium")
     cols[0].image(to_image(digits[idx], scale=6), caption=f"original (a {int(labels[idx])})", width="stretch",
@@ -364,7 +366,7 @@ def interpolation_tab(name: str, model, data) -> None:
                              "distance from the origin, where the prior's draws live in many dimensions.")
 
     path = latent.interpolate(mu[a], mu[b], steps, method)
-    frames = latent.decode(model, path)
+    frames = compute(latent.decode, model, path)
     st.markdown(f"**From a {int(data['digit_labels'][a])} to a {int(data['digit_labels'][b])}**: "
                 f"{steps} decoded points on the {method} path between their μ (originals at both ends).")
     strip = image_grid(torch.cat([digits[a : a + 1], frames, digits[b : b + 1]]), ncols=steps + 2, pad=4, scale=3)
@@ -434,7 +436,7 @@ def comparison_tab(classifier, classifier_note) -> None:
     for col, (mname, (model, data)) in zip(cols, models.items()):
         with col:
             st.subheader(mname + (" · plain autoencoder" if mname.startswith("ae") else " · VAE"))
-            images = latent.decode(model, z)
+            images = compute(latent.decode, model, z)
             st.image(image_grid(images, ncols=8, scale=3), width="stretch", output_format="PNG")
             if classifier is not None:
                 digit, conf = latent.read_digits(classifier, images)
@@ -502,15 +504,14 @@ def run() -> None:
         "numbers, and its decoder draws a digit back from any such vector. What do those numbers hold? "
         "Move them and watch. A **VAE** is trained so that *random* latent vectors decode to digits too: "
         "compare it with the plain autoencoder in **AE vs VAE**.")
-    st.session_state.setdefault("ls_model", "vae-z2")
     name = st.radio("Model", list(MODELS), key="ls_model", horizontal=True, persist_state="session",
-                    captions=list(MODELS.values()))
+                    bind="query-params", captions=list(MODELS.values()))
     model, data = load(load_vae, name), load(load_vae_data, name)
     st.caption(model_caption(name))
     reparameterization_expander()
 
     classifier, classifier_note = classifier_or_none()
-    tabs = st.tabs(TABS, key="ls_tab", on_change="rerun")
+    tabs = st.tabs(TABS, key="ls_tab", on_change="rerun", bind="query-params")
     with tabs[0]:
         if tabs[0].open:
             sliders_tab(name, model, data, classifier, classifier_note)

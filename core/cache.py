@@ -5,18 +5,36 @@ no training, no in-place changes). Anything a session trains lives in st.session
 """
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import streamlit as st
 import torch
 
 from . import checkpoint, gan, gpt, metrics, vae
-from .device import configure_threads
+from .generation_service import GenerationService
+from .janitor import SessionJanitor
+from .scheduler import Scheduler, get_scheduler
+from .trainer_queue import TrainerQueue
+
+
+SERVER_ID = uuid.uuid4().hex[:8]  # tells this server process from the one before a restart
 
 
 def _dir() -> str:
-    configure_threads()
+    get_scheduler()  # sets torch's threads for the scheduler's workers before any model work
     return str(checkpoint.weights_dir())  # part of each cache key, so tests can point elsewhere
+
+
+def scheduler() -> Scheduler:
+    """The server's one compute scheduler (core/scheduler.py): all model work of all sessions runs on it."""
+    return get_scheduler()
+
+
+@st.cache_resource
+def trainer_queue() -> TrainerQueue:
+    """The server's one line of live trainers (core/trainer_queue.py)."""
+    return TrainerQueue(get_scheduler())
 
 
 @st.cache_resource(show_spinner="Loading the VAE…")
@@ -51,6 +69,23 @@ def _gpt(name: str, directory: str):
     return gpt.load_gpt(name, directory=Path(directory))
 
 
+@st.cache_resource(show_spinner=False)
+def janitor() -> SessionJanitor | None:
+    """The server's janitor (core/janitor.py): frees what a session held once it has been gone for
+    longer than Streamlit's disconnected-session TTL. None where no Streamlit server runs (AppTest)."""
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():
+        return None
+    ttl = float(st.get_option("server.disconnectedSessionTTL"))
+    return SessionJanitor(Runtime.instance().is_active_session, ttl_s=ttl).start()
+
+
+@st.cache_resource(show_spinner=False)
+def _generation_service(name: str, directory: str) -> GenerationService:
+    return GenerationService(_gpt(name, directory), get_scheduler(), name=name)
+
+
 @st.cache_resource
 def _meta(name: str, directory: str) -> dict:
     return checkpoint.load_meta(name, Path(directory))
@@ -79,6 +114,11 @@ def load_gan_history():
 
 def load_gpt(name: str):
     return _gpt(name, _dir())
+
+
+def generation_service(name: str) -> GenerationService:
+    """Batched text generation for every session at once, for one shipped language model."""
+    return _generation_service(name, _dir())
 
 
 def load_meta(name: str) -> dict:

@@ -22,17 +22,17 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def configure_threads() -> int:
+def configure_threads(n: int | None = None) -> int:
     """Set torch's intra-op threads once per process.
 
-    Every Streamlit session runs in a thread of one server process, and torch's thread pool is
-    shared by all of them. The models here are small: a single decode gains little from a second
-    thread but waits long for one when the CPU is busy. So the default is half the cores (one on
-    a 2-core machine), leaving room for concurrent sessions. GENLAB_THREADS overrides it.
+    In the app, the compute scheduler (core/scheduler.py) runs all model work on one worker per core
+    and asks for cores // workers threads each, so workers x threads never exceeds the cores. Scripts
+    and benchmarks that call this without a number get half the cores (one on a 2-core machine): the
+    models are small, and a single decode gains little from a second thread. GENLAB_THREADS overrides.
     """
     global _threads_set
     if not _threads_set:
-        n = int(os.environ.get("GENLAB_THREADS") or max(1, (os.cpu_count() or 2) // 2))
+        n = int(os.environ.get("GENLAB_THREADS") or n or max(1, (os.cpu_count() or 2) // 2))
         torch.set_num_threads(max(1, n))
         _threads_set = True
     return torch.get_num_threads()

@@ -8,6 +8,7 @@ each wrapped in a residual connection.
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .checkpoint import load_meta, load_state
-from .generation import LanguageModel, cache_len
+from .generation import LanguageModel
 from .tokenizer import CharTokenizer
 
 
@@ -31,7 +32,11 @@ class GPTConfig:
 
 
 class Head(nn.Module):
-    """One head of causal self-attention: softmax(Q K^T / sqrt(d)) V, never looking ahead."""
+    """One head of causal self-attention: softmax(Q K^T / sqrt(d)) V, never looking ahead.
+
+    The lecture's building block. MultiHeadAttention computes all its heads at once from these
+    same parameters; forward and attention_weights show what one head does on its own.
+    """
 
     def __init__(self, cfg: GPTConfig, head_size: int):
         super().__init__()
@@ -40,22 +45,11 @@ class Head(nn.Module):
         self.value = nn.Linear(cfg.n_embd, head_size, bias=False)
         self.dropout = cfg.dropout
 
-    def forward(self, x, cache: dict | None = None):
-        """x (B, T, C) -> (B, T, head_size).
-
-        With a cache (a dict this head owns), the keys and values of earlier positions are
-        reused and this call's are appended: generating a character costs one position.
-        """
+    def forward(self, x):
+        """x (B, T, C) -> (B, T, head_size)."""
         q, k, v = self.query(x), self.key(x), self.value(x)
-        if cache is not None:
-            if "k" in cache:
-                k = torch.cat([cache["k"], k], dim=1)
-                v = torch.cat([cache["v"], v], dim=1)
-            cache["k"], cache["v"] = k, v
-        # A fresh sequence needs the causal mask; one new query may see every cached key.
-        assert q.shape[1] in (1, k.shape[1]), "a cache is filled from empty, then one position at a time"
         # The fused kernel computes exactly attention_weights(x) @ v, without building the T x T matrix.
-        return F.scaled_dot_product_attention(q, k, v, is_causal=q.shape[1] > 1,
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True,
                                               dropout_p=self.dropout if self.training else 0.0)
 
     def attention_weights(self, x):
@@ -69,17 +63,57 @@ class Head(nn.Module):
 
 
 class MultiHeadAttention(nn.Module):
-    """Several heads in parallel, each free to look for something different; outputs concatenated."""
+    """Several heads in parallel, each free to look for something different; outputs concatenated.
+
+    The heads keep their own query/key/value parameters (as in the lecture, and in the saved
+    weights), but run as one: their weights are stacked into a single (3C, C) matrix, so one
+    matrix product gives every head's q, k and v.
+    """
 
     def __init__(self, cfg: GPTConfig):
         super().__init__()
+        self.n_head = cfg.n_head
         self.heads = nn.ModuleList(Head(cfg, cfg.n_embd // cfg.n_head) for _ in range(cfg.n_head))
         self.proj = nn.Linear(cfg.n_embd, cfg.n_embd)  # back into the residual stream
         self.dropout = nn.Dropout(cfg.dropout)
+        self.attn_dropout = cfg.dropout
+        self._sources = None  # head_weights(), kept for sampling (a lookup costs more than the check)
+        self._fused = None  # (the stacked weight, the versions and addresses of the weights it was built from)
+        self.register_load_state_dict_post_hook(self._forget_sources)
 
-    def forward(self, x, cache: list[dict] | None = None):
-        out = torch.cat([h(x, cache[i] if cache is not None else None) for i, h in enumerate(self.heads)], dim=-1)
-        return self.dropout(self.proj(out))
+    def head_weights(self) -> list[nn.Parameter]:
+        """The heads' query, key and value weights, in the stacked order."""
+        return [h.query.weight for h in self.heads] + [h.key.weight for h in self.heads] + \
+               [h.value.weight for h in self.heads]
+
+    def qkv_weight(self) -> torch.Tensor:
+        """Every head's query, key and value weights stacked into one (3C, C) matrix."""
+        if torch.is_grad_enabled():
+            return torch.cat(self.head_weights())  # training: stack on every call, so gradients reach each head
+        # Sampling: stack once, and again when a weight changed. An in-place write (load_state_dict, an
+        # optimizer step) bumps a tensor's _version; new data (.to(), .data = ...) has a new address.
+        if self._sources is None:
+            self._sources = self.head_weights()
+        stamp = [(p._version, p.data_ptr()) for p in self._sources]
+        if self._fused is None or self._fused[1] != stamp:
+            # holding the old data keeps its address from being reused by new data
+            self._fused = (torch.cat(self._sources), stamp, [p.data for p in self._sources])
+        return self._fused[0]
+
+    def _forget_sources(self, *_):
+        self._sources, self._fused = None, None  # load_state_dict(assign=True) brings new Parameter objects
+
+    def forward(self, x, cache: KVCache | None = None, layer: int = 0):
+        B, T, C = x.shape
+        qkv = F.linear(x, self.qkv_weight())  # (B, T, 3C): one product for every head
+        q, k, v = qkv.view(B, T, 3, self.n_head, C // self.n_head).permute(2, 0, 3, 1, 4)  # each (B, nh, T, hs)
+        mask = None
+        if cache is not None:  # store this step's keys and values, attend to everything the rows hold
+            k, v, mask = cache.update(layer, k, v)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None and T > 1,
+                                             dropout_p=self.attn_dropout if self.training else 0.0)
+        out = self.proj(out.transpose(1, 2).reshape(B, T, C))  # the heads side by side, as torch.cat of the heads
+        return self.dropout(out) if self.training else out  # (a module call costs as much as a small product)
 
 
 class FeedForward(nn.Module):
@@ -93,7 +127,12 @@ class FeedForward(nn.Module):
         )
 
     def forward(self, x):
-        return self.net(x)
+        if self.training:
+            return self.net(x)
+        # Sampling: the same layers without dropout, called directly. At one token per step a module
+        # call costs about as much as the product inside it.
+        up, _, down, _ = self.net
+        return F.linear(F.relu(F.linear(x, up.weight, up.bias)), down.weight, down.bias)
 
 
 class Block(nn.Module):
@@ -106,10 +145,94 @@ class Block(nn.Module):
         self.ln1 = nn.LayerNorm(cfg.n_embd)
         self.ln2 = nn.LayerNorm(cfg.n_embd)
 
-    def forward(self, x, cache: list[dict] | None = None):
-        x = x + self.sa(self.ln1(x), cache)  # residual: gradients flow straight down the stack
+    def forward(self, x, cache: KVCache | None = None, layer: int = 0):
+        x = x + self.sa(self.ln1(x), cache, layer)  # residual: gradients flow straight down the stack
         x = x + self.ffwd(self.ln2(x))
         return x
+
+
+class KVCache:
+    """Every layer's keys and values, preallocated and written in place: a step copies only its new positions.
+
+    k and v are (n_layer, batch, n_head, block_size, head_size); lengths[row] counts the positions row
+    holds. Rows may hold different lengths (a batch of texts decoded together): each row then writes its
+    new position after its own last one, and a mask keeps its query off the other positions.
+    view(start, stop) is a window onto some of the rows that shares the storage.
+    """
+
+    def __init__(self, cfg: GPTConfig, batch_size: int = 1, device=None, dtype=None):
+        shape = (cfg.n_layer, batch_size, cfg.n_head, cfg.block_size, cfg.n_embd // cfg.n_head)
+        # zeros, not empty: a masked position still goes through the kernel, and 0 * NaN would be NaN
+        self.k = torch.zeros(shape, device=device, dtype=dtype)
+        self.v = torch.zeros(shape, device=device, dtype=dtype)
+        self.lengths = [0] * batch_size
+        self.block_size = cfg.block_size
+        self._positions = torch.arange(cfg.block_size, device=device)
+        self._select(0, batch_size)
+
+    def _select(self, start: int, stop: int) -> None:
+        self.rows = slice(start, stop)
+        self.layers = [(k[start:stop], v[start:stop]) for k, v in zip(self.k, self.v)]  # views, no copies
+
+    def view(self, start: int, stop: int) -> KVCache:
+        """Rows start..stop-1 of this cache, as a cache of their own (same storage, same lengths list)."""
+        window = copy.copy(self)
+        window._select(start, stop)
+        return window
+
+    def __len__(self) -> int:
+        """Positions held (by the longest row)."""
+        return max(self.lengths[self.rows])
+
+    def clear(self) -> None:
+        """Forget this view's rows (the storage is reused, not zeroed: only held positions are read)."""
+        for row in range(self.rows.start, self.rows.stop):
+            self.lengths[row] = 0
+
+    def move_row(self, src: int, dst: int) -> None:
+        """Copy row src's keys and values into row dst (a decoder keeps its busy rows together)."""
+        n = self.lengths[src]
+        self.k[:, dst, :, :n] = self.k[:, src, :, :n]
+        self.v[:, dst, :, :n] = self.v[:, src, :, :n]
+        self.lengths[dst] = n
+
+    def begin(self, T: int) -> torch.Tensor:
+        """Plan a forward pass of T new positions per row; returns their position ids, (T,) or (B, 1)."""
+        lengths = self.lengths[self.rows]
+        first = lengths[0]
+        if all(n == first for n in lengths):  # one text, or texts of one length: plain slices
+            if first + T > self.block_size:
+                raise ValueError(f"positions up to {first + T} exceed the context of {self.block_size}")
+            if first and T > 1:
+                raise ValueError("a cache is filled from empty, then one position at a time")
+            self._write, self._end, self._mask = slice(first, first + T), first + T, None
+            return self._positions[first:first + T]
+        if T != 1:
+            raise ValueError("rows of different lengths advance one position at a time")
+        self._end = max(lengths) + 1
+        if self._end > self.block_size:
+            raise ValueError(f"positions up to {self._end} exceed the context of {self.block_size}")
+        pos = torch.tensor(lengths, device=self.k.device)
+        self._write = (torch.arange(len(lengths), device=pos.device), slice(None), pos)  # [row, :, pos[row]]
+        # (B, 1, 1, end): a row's query sees its own positions only, never another row's leftovers
+        self._mask = (self._positions[:self._end] <= pos[:, None])[:, None, None, :]
+        return pos[:, None]
+
+    def update(self, layer: int, k: torch.Tensor, v: torch.Tensor):
+        """Store this layer's new keys and values (B, n_head, T, head_size); return the keys and values
+        (B, n_head, end, head_size) the step attends to, and the mask (None: all of them, causally)."""
+        K, V = self.layers[layer]
+        if self._mask is None:
+            K[:, :, self._write] = k
+            V[:, :, self._write] = v
+        else:
+            K[self._write] = k[:, :, 0]
+            V[self._write] = v[:, :, 0]
+        return K[:, :, :self._end], V[:, :, :self._end], self._mask
+
+    def advance(self, T: int) -> None:
+        for row in range(self.rows.start, self.rows.stop):
+            self.lengths[row] += T
 
 
 class GPT(LanguageModel):
@@ -135,9 +258,10 @@ class GPT(LanguageModel):
         if isinstance(m, nn.Linear) and m.bias is not None:
             nn.init.zeros_(m.bias)
 
-    def new_cache(self) -> list[list[dict]]:
-        """An empty key/value cache: one dict per head per layer."""
-        return [[{} for _ in range(self.cfg.n_head)] for _ in range(self.cfg.n_layer)]
+    def new_cache(self, batch_size: int = 1) -> KVCache:
+        """An empty key/value cache for batch_size texts."""
+        p = self.lm_head.weight
+        return KVCache(self.cfg, batch_size, device=p.device, dtype=p.dtype)
 
     def _embed(self, idx, start_pos: int = 0):
         T = idx.shape[1]
@@ -146,11 +270,16 @@ class GPT(LanguageModel):
         pos = torch.arange(start_pos, start_pos + T, device=idx.device)
         return self.token_embedding_table(idx) + self.position_embedding_table(pos)
 
-    def forward(self, idx, targets=None, cache: list | None = None):
-        """idx (B, T) -> (logits (B, T, vocab), loss or None). With a cache, idx continues it."""
-        x = self._embed(idx, cache_len(cache) if cache is not None else 0)
+    def forward(self, idx, targets=None, cache: KVCache | None = None):
+        """idx (B, T) -> (logits (B, T, vocab), loss or None). With a cache, idx continues its rows."""
+        if cache is None:
+            x = self._embed(idx)
+        else:  # each row's new positions come after the ones it holds
+            x = self.token_embedding_table(idx) + self.position_embedding_table(cache.begin(idx.shape[1]))
         for i, block in enumerate(self.blocks):
-            x = block(x, cache[i] if cache is not None else None)
+            x = block(x, cache, i)
+        if cache is not None:
+            cache.advance(idx.shape[1])
         logits = self.lm_head(self.ln_f(x))
         loss = None
         if targets is not None:

@@ -1,14 +1,16 @@
 """GANs that train a few steps at a time inside one browser session, and helpers for showing GANs.
 
-The page keeps one LiveDigitGAN and one LiveToyGAN in st.session_state and calls `run()` a little
-at a time. Nothing here is shared between sessions: each object owns its networks, its optimisers
-and its random generator. Training stops by itself (and says why) when a loss turns NaN or explodes.
+The page keeps one LiveDigitGAN and one LiveToyGAN in st.session_state; a TrainerQueue
+(core/trainer_queue.py) trains them a step at a time on the server's compute scheduler. Nothing here
+is shared between sessions: each object owns its networks, its optimisers and its random generator.
+Training stops by itself (and says why) when a loss turns NaN or explodes.
 """
 from __future__ import annotations
 
 import math
 import time
 import warnings
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,15 +44,24 @@ def key_name(key: str) -> str:
 
 
 class LiveGAN:
-    """One GANTrainer plus its bounded history, run in short bursts; pauses itself on trouble."""
+    """One GANTrainer plus its bounded history, trained a step at a time; pauses itself on trouble.
+
+    In the app a TrainerQueue calls `train_step()` on a scheduler worker, in the turn of `owner`
+    (the learner's session), so every other use of the networks (drawing samples, Step) must run in
+    that owner's turn too: the scheduler never runs two jobs of one owner at once.
+    """
 
     snapshot_every = 100
+    rate_window_s = 10.0  # steps/s is measured over the last few seconds of wall time
 
-    def __init__(self, trainer: GANTrainer, history: TrainingHistory):
+    def __init__(self, trainer: GANTrainer, history: TrainingHistory, owner=None):
         self.trainer, self.history = trainer, history
-        self.running = False     # the page trains only while this is set
-        self.problem: str | None = None
-        self.train_seconds = 0.0
+        self.owner = owner if owner is not None else object()
+        self.running = False     # the learner wants it to train (Start pressed, not paused)
+        self.problem: str | None = None  # why training stopped itself (a loss blew up)
+        self.notice: str | None = None   # why it was paused for the learner (idle)
+        self.last_seen = self.last_touched = time.monotonic()
+        self._recent: deque[tuple[float, int]] = deque()
 
     @property
     def steps(self) -> int:
@@ -58,28 +69,53 @@ class LiveGAN:
 
     @property
     def steps_per_second(self) -> float:
-        return self.steps / self.train_seconds if self.train_seconds else 0.0
+        """Steps per second of wall time over the last few seconds (0 when it has not been training)."""
+        now = time.perf_counter()
+        while self._recent and now - self._recent[0][0] > self.rate_window_s:
+            self._recent.popleft()
+        if len(self._recent) < 2:
+            return 0.0
+        (t0, s0), (t1, s1) = self._recent[0], self._recent[-1]
+        return (s1 - s0) / max(now - t0, t1 - t0, 1e-9)
 
     def update_settings(self, settings: TrainSettings) -> None:
         if settings != self.trainer.settings:
             self.trainer.update_settings(settings)
 
+    def pause(self, reason: str | None = None) -> None:
+        self.running = False
+        self.notice = reason
+
+    def release(self) -> None:
+        """Its session has ended: drop the networks, optimisers and history now (see core/janitor.py)."""
+        self.running = False
+        self.trainer = self.history = None
+
+    def train_step(self) -> bool:
+        """One trainer step, logged (and snapshotted every snapshot_every steps).
+        False when a loss blew up: training pauses itself and `problem` says why."""
+        if self.problem is not None:
+            return False
+        stats = self.trainer.step()
+        self.history.log(stats)
+        self._recent.append((time.perf_counter(), self.steps))
+        self.problem = check_losses(stats)
+        if self.problem is not None:
+            self.running = False
+            return False
+        if self.steps % self.snapshot_every == 0:
+            self.snapshot()
+        return True
+
     def run(self, n_steps: int, max_seconds: float | None = None) -> int:
-        """Up to n_steps trainer steps (fewer if max_seconds runs out or a loss blows up).
+        """Up to n_steps steps at once (fewer if max_seconds runs out or a loss blows up).
         Returns how many steps were taken."""
         start, done = time.perf_counter(), 0
         while done < n_steps and self.problem is None:
-            stats = self.trainer.step()
+            self.train_step()
             done += 1
-            self.history.log(stats)
-            self.problem = check_losses(stats)
-            if self.problem is None and self.steps % self.snapshot_every == 0:
-                self.snapshot()
             if max_seconds is not None and time.perf_counter() - start > max_seconds:
                 break
-        self.train_seconds += time.perf_counter() - start
-        if self.problem is not None:
-            self.running = False
         return done
 
     def snapshot(self) -> None:
@@ -126,13 +162,13 @@ class LiveDigitGAN(LiveGAN):
     snapshot_every = 100
 
     def __init__(self, data: DigitData, classifier=None, seed: int = 0, settings: TrainSettings = LIVE_SETTINGS,
-                 cfg: GANConfig = LIVE_CONFIG, n_show: int = 36, n_eval: int = 256):
+                 cfg: GANConfig = LIVE_CONFIG, n_show: int = 36, n_eval: int = 256, owner=None):
         gen = torch.Generator().manual_seed(seed)
         G, D = new_mnist_gan(cfg, gen)
         trainer = GANTrainer(G, D, digit_sampler(data.images), cfg.latent_dim, settings, gen)
         fixed = torch.randn(n_show, cfg.latent_dim, generator=gen)
         history = TrainingHistory(fixed, classifier, n_eval=n_eval, max_points=2000, max_moments=60, seed=seed)
-        super().__init__(trainer, history)
+        super().__init__(trainer, history, owner)
         self.data = data
         self.snapshot()  # step 0: pure noise, for the "before" picture
 
@@ -145,6 +181,11 @@ class LiveDigitGAN(LiveGAN):
         with evaluating(self.trainer.G) as G:
             return to_unit(G(self.history.fixed_noise))
 
+    def view(self) -> dict:
+        """A consistent copy of what the page draws (run it in the owner's turn, between steps)."""
+        return {"steps": self.steps, "samples": self.samples(), "losses": _copy_losses(self.history),
+                "moments": list(self.history.moments)}
+
 
 # -- the toy 2-D GAN ---------------------------------------------------------------------------
 
@@ -154,12 +195,12 @@ class LiveToyGAN(LiveGAN):
     snapshot_every = 50
 
     def __init__(self, dist_name: str = "ring", seed: int = 0, settings: TrainSettings = TOY_SETTINGS,
-                 n_show: int = 1000):
+                 n_show: int = 1000, owner=None):
         self.dist: Toy2D = make_distribution(dist_name)
         trainer = toy_trainer(self.dist, seed, settings)
         gen = torch.Generator().manual_seed(seed + 1)  # the display's own draws: training's stay untouched
         fixed = torch.randn(n_show, trainer.latent_dim, generator=gen)
-        super().__init__(trainer, TrainingHistory(fixed, max_points=2000))
+        super().__init__(trainer, TrainingHistory(fixed, max_points=2000), owner)
         self.real = self.dist.sample(n_show, gen)
         self.coverage: dict[str, list] = {"step": [], "covered": [], "quality": []}
         self.snapshot()
@@ -178,8 +219,13 @@ class LiveToyGAN(LiveGAN):
         """Everything the plane plot needs: real and generated points, D's heatmap, the coverage."""
         ticks, probs = discriminator_map(self.trainer.D, self.dist.extent, resolution)
         fake = self.fake()
-        return {"real": self.real, "fake": fake, "ticks": ticks, "d_map": probs,
-                "coverage": mode_coverage(fake, self.dist)}
+        return {"steps": self.steps, "real": self.real, "fake": fake, "ticks": ticks, "d_map": probs,
+                "coverage": mode_coverage(fake, self.dist), "losses": _copy_losses(self.history),
+                "coverage_curve": {k: list(v) for k, v in self.coverage.items()}}
+
+
+def _copy_losses(history: TrainingHistory) -> dict[str, list[float]]:
+    return {k: list(v) for k, v in history.losses.items()}
 
 
 # -- helpers for showing a GAN -----------------------------------------------------------------

@@ -1,5 +1,7 @@
 """How fast the GPT writes: characters per second with the KV cache and without it (recomputing the
-cropped context at every step), and the wait for the first character of stream().
+cropped context at every step), the wait for the first character of stream(), one stream and 20
+streams decoded together by the BatchDecoder (the whole class on one server), and how many of 20
+texts come out identical batched and alone.
 
     python scripts/_bench_gpt.py            # uses weights/ (or $GENLAB_WEIGHTS)
                                             # (also an untrained lecture-size model: speed only)
@@ -16,12 +18,22 @@ from pathlib import Path
 import _common  # noqa: F401  (puts the repo root on sys.path)
 import torch
 
+from core.batch_decode import BatchDecoder, decode_alone
 from core.device import configure_threads
 from core.generation import stream
 from core.gpt import GPT, load_gpt
 from core.lm_train import PRESETS
 
 PROMPT = "ROMEO:\nBut soft, what light through yonder window breaks?\n\nJULIET:\n"
+# Twenty students, twenty prompts of different lengths.
+PROMPTS = [PROMPT, "\n", "KING RICHARD III:\nNow is the winter of our discontent", "HAMLET:\nTo be, or not to be",
+           "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n", "MENENIUS:\n",
+           "JULIET:\nO Romeo, Romeo! wherefore art thou Romeo?", "A", "LADY MACBETH:\nOut, damned spot!",
+           "PROSPERO:\nWe are such stuff as dreams are made on", "KING LEAR:\nBlow, winds, and crack your cheeks!",
+           "The quality of mercy is not strain'd", "MERCUTIO:\nA plague o' both your houses!", "GLOUCESTER:\n",
+           "Friends, Romans, countrymen, lend me your ears;\nI come to bury Caesar, not to praise him.\n",
+           "DUKE VINCENTIO:\nBe absolute for death", "What's in a name? That which we call a rose",
+           "CORIOLANUS:\nYou common cry of curs!", "QUEEN ELIZABETH:\n", "All the world's a stage,\n"]
 
 
 def _seconds(fn) -> float:
@@ -54,6 +66,62 @@ def _rows(name: str, rate: dict[bool, float], new_chars: int) -> list[dict]:
     ]
 
 
+def _stream_rate(model, ids: list[int], new_chars: int, repeats: int) -> float:
+    """Characters per second of one stream() with the cache, as the page consumes it."""
+    def run():
+        for _ in stream(model, ids, new_chars, seed=0):
+            pass
+
+    run()
+    return new_chars / statistics.median(_seconds(run) for _ in range(repeats))
+
+
+def _decoder_rates(model, new_chars: int, repeats: int, streams: int = 20) -> tuple[float, float]:
+    """Characters per second through a BatchDecoder: one request alone, and `streams` requests together
+    (prompts of different lengths, each with its own seed; admission and prefills included)."""
+    tok = model.tokenizer
+    prompts = [tok.encode(p) for p in PROMPTS[:streams]]
+
+    def together():
+        decoder = BatchDecoder(model, max_batch=streams)
+        for i, ids in enumerate(prompts):
+            decoder.submit(ids, new_chars, seed=i)
+        while decoder.step():
+            pass
+
+    def alone():
+        decode_alone(model, prompts[0], new_chars, seed=0)
+
+    alone()
+    one = new_chars / statistics.median(_seconds(alone) for _ in range(repeats))
+    many = streams * new_chars / statistics.median(_seconds(together) for _ in range(repeats))
+    return one, many
+
+
+def _batch_rows(name: str, model, new_chars: int, repeats: int) -> list[dict]:
+    ids = model.tokenizer.encode(PROMPT)
+    one, many = _decoder_rates(model, new_chars, repeats)
+    return [
+        {"model": name, "metric": f"chars/s, one stream, stream() ({new_chars} new)",
+         "value": round(_stream_rate(model, ids, new_chars, repeats), 3), "unit": "chars/s"},
+        {"model": name, "metric": f"chars/s, one stream, BatchDecoder ({new_chars} new)", "value": round(one, 3),
+         "unit": "chars/s"},
+        {"model": name, "metric": f"chars/s, 20 streams batched, total ({new_chars} new each)",
+         "value": round(many, 3), "unit": "chars/s"},
+    ]
+
+
+def identical_texts(model, new_chars: int = 300, **sampling) -> int:
+    """Of the 20 prompts, how many texts are the same decoded together as decoded alone with stream()."""
+    tok = model.tokenizer
+    decoder = BatchDecoder(model, max_batch=len(PROMPTS))
+    requests = [decoder.submit(tok.encode(p), new_chars, seed=i, **sampling) for i, p in enumerate(PROMPTS)]
+    while decoder.step():
+        pass
+    return sum(tok.decode(r.new_ids) == "".join(stream(model, tok.encode(p), new_chars, seed=i, **sampling))
+               for i, (p, r) in enumerate(zip(PROMPTS, requests)))
+
+
 def bench_gpt(name: str = "gpt-shakespeare", new_chars: int = 500, repeats: int = 3,
               directory: Path | None = None, lecture_size: bool = True) -> list[dict]:
     """Median figures over `repeats` runs, model already loaded (as on the page).
@@ -69,9 +137,15 @@ def bench_gpt(name: str = "gpt-shakespeare", new_chars: int = 500, repeats: int 
                               for _ in range(max(5, repeats)))
     rows.append({"model": name, "metric": "time to first character, stream()", "value": round(first * 1000, 3),
                  "unit": "ms"})
+    rows += _batch_rows(name, model, new_chars, repeats)
+    for label, sampling in (("sampled", {}), ("greedy", {"top_k": 1})):
+        rows.append({"model": name, "metric": f"identical texts, batched vs alone (20x300, {label})",
+                     "value": identical_texts(model, 300, **sampling), "unit": "of 20"})
     if lecture_size:
         lecture = GPT(replace(PRESETS["lecture"][0], vocab_size=model.vocab_size)).eval()
+        lecture.tokenizer = model.tokenizer
         rows += _rows("lecture-size GPT", _rates(lecture, ids, new_chars, 1), new_chars)
+        rows += _batch_rows("lecture-size GPT", lecture, new_chars, 1)
     return rows
 
 
@@ -84,7 +158,7 @@ def main() -> None:
     configure_threads()
     for r in bench_gpt(new_chars=args.new_chars, repeats=args.repeats,
                        directory=Path(args.weights) if args.weights else None):
-        print(f"{r['model']:<18} {r['metric']:<45} {r['value']:>10.4g}  {r['unit']}")
+        print(f"{r['model']:<18} {r['metric']:<55} {r['value']:>10.4g}  {r['unit']}")
 
 
 if __name__ == "__main__":

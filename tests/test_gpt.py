@@ -84,6 +84,70 @@ def test_attention_maps_are_causal_distributions_and_what_the_heads_compute():
         assert torch.allclose(head.attention_weights(x) @ head.value(x), head(x), atol=1e-5)
 
 
+def lecture_attention(sa, x):
+    """Multi-head attention as the lecture writes it: each Head on its own, outputs concatenated."""
+    return sa.dropout(sa.proj(torch.cat([h(x) for h in sa.heads], dim=-1)))
+
+
+@pytest.mark.parametrize("train", [True, False], ids=["train", "eval"])
+def test_fused_attention_is_the_lecture_heads(train):
+    model = tiny_gpt().train(train)  # dropout 0: both modes are deterministic
+    sa = model.blocks[0].sa
+    x = torch.randn(3, 12, 32)
+    fused, heads = sa(x), lecture_attention(sa, x)
+    assert torch.allclose(fused, heads, atol=1e-6)
+    if train:  # the gradient reaches every head's own parameters, as with the heads one by one
+        grads = torch.autograd.grad(fused.square().sum(), list(sa.parameters()))
+        want = torch.autograd.grad(heads.square().sum(), list(sa.parameters()))
+        assert all(torch.allclose(g, w, atol=1e-6) for g, w in zip(grads, want))
+
+
+def test_the_heads_keep_their_lecture_parameter_names():
+    keys = set(tiny_gpt().state_dict())
+    assert {f"blocks.1.sa.heads.3.{n}.weight" for n in ("key", "query", "value")} <= keys
+    assert not any("qkv" in k or "fused" in k for k in keys)
+
+
+def test_the_stacked_weight_follows_load_state_dict_and_training():
+    model, other = tiny_gpt(seed=0), tiny_gpt(seed=1)
+    idx = ids_of("Before we proceed")[:, :16]
+    sa = model.blocks[0].sa
+    with torch.no_grad():
+        model(idx)  # builds the stacked weight
+        model.load_state_dict(other.state_dict())
+        assert torch.equal(model(idx)[0], other(idx)[0])
+        model.load_state_dict(tiny_gpt(seed=2).state_dict(), assign=True)  # new Parameter objects
+        assert torch.equal(model(idx)[0], tiny_gpt(seed=2)(idx)[0])
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    model.train()
+    model(idx, idx)[1].backward()
+    opt.step()
+    model.eval()
+    x = torch.randn(1, 5, 32)
+    with torch.no_grad():
+        assert torch.allclose(sa(x), lecture_attention(sa, x), atol=1e-6)  # not the weight before the step
+        model.double()  # new data for every parameter
+        assert torch.allclose(sa(x.double()), lecture_attention(sa, x.double()), atol=1e-12)
+
+
+def test_a_cache_of_rows_at_different_lengths_steps_like_each_row_alone():
+    model = tiny_gpt(block_size=16)
+    prompts = [TOK.encode(p) for p in ("All:\n", "Before we pr", "S")]
+    batch = model.new_cache(3)
+    with torch.no_grad():
+        for i, p in enumerate(prompts):
+            model(torch.tensor([p]), cache=batch.view(i, i + 1))
+        assert batch.lengths == [5, 12, 1]
+        nxt = torch.tensor([[1], [2], [3]])
+        logits, _ = model(nxt, cache=batch)
+        assert batch.lengths == [6, 13, 2]
+        for i, p in enumerate(prompts):
+            one = model.new_cache()
+            model(torch.tensor([p]), cache=one)
+            assert torch.allclose(logits[i], model(nxt[i:i + 1], cache=one)[0][0], atol=1e-5)
+            assert torch.allclose(logits[i, -1], model(torch.tensor([p + [i + 1]]))[0][0, -1], atol=1e-5)
+
+
 @pytest.mark.parametrize("sampling", [dict(top_k=1), dict(temperature=0.9, top_p=0.9)], ids=["greedy", "sampled"])
 def test_cached_and_recomputed_generation_agree_within_the_window(sampling):
     model = tiny_gpt(block_size=16)

@@ -3,6 +3,7 @@ shipped weights), plus one pass over the shipped weights when they are present."
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 import torch
@@ -61,6 +62,13 @@ def open_tab(at, name: str):
     at.run()
     no_errors(at)
     return at
+
+
+def until(condition, timeout: float = 10.0) -> bool:
+    end = time.monotonic() + timeout
+    while not condition() and time.monotonic() < end:
+        time.sleep(0.01)
+    return condition()
 
 
 def markdown_text(at) -> str:
@@ -123,16 +131,39 @@ def test_live_controls_start_pause_and_settings(page):
     open_tab(at, "live")    # ...and come back showing what the GAN still uses
     assert at.select_slider(key="live_batch").value == 32
     assert at.session_state["live_gan"].trainer.settings.batch_size == 32
-    at.button(key="live_start").click().run()  # the fragment trains for a moment within this run
+    at.button(key="live_start").click().run()  # training goes on in the background, on the scheduler
     no_errors(at)
     live = at.session_state["live_gan"]
-    assert live.running and live.steps > 0
+    assert live.running and until(lambda: live.steps > 0)
     at.button(key="live_pause").click().run()
     no_errors(at)
     steps = at.session_state["live_gan"].steps
     assert not at.session_state["live_gan"].running
     at.run()
     assert at.session_state["live_gan"].steps == steps  # paused means paused
+
+
+def test_a_second_trainer_waits_in_a_visible_line(page, gan_weights, monkeypatch):
+    """With one place for live training on the server, the second student's GAN waits and the page says
+    how many are ahead; when the first pauses, the second trains."""
+    from streamlit.testing.v1 import AppTest
+
+    from core.cache import trainer_queue
+
+    monkeypatch.setattr(trainer_queue(), "max_active", 1)
+    first = open_tab(page, "live")
+    first.button(key="live_start").click().run()
+    second = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    second.run()
+    second.switch_page(PAGE).run()
+    open_tab(second, "live")
+    second.button(key="live_start").click().run()
+    no_errors(second)
+    assert "queued" in markdown_text(second) and "next, in about" in markdown_text(second)
+    assert second.session_state["live_gan"].steps == 0
+    first.button(key="live_pause").click().run()
+    assert until(lambda: second.session_state["live_gan"].steps > 0)
+    second.button(key="live_pause").click().run()
 
 
 def test_live_nan_loss_pauses_with_a_message_and_reset_recovers(page):
@@ -176,7 +207,7 @@ def test_toy_gan_controls(page):
     assert any(m.label == "Modes covered" and m.value.endswith("/ 25") for m in at.metric)
     at.button(key="toy_start").click().run()
     no_errors(at)
-    assert at.session_state["toy_gan"].steps > 0
+    assert until(lambda: at.session_state["toy_gan"].steps > 0)
     at.button(key="toy_pause").click().run()
     at.button(key="toy_reset").click().run()
     no_errors(at)

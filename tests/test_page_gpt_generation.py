@@ -136,3 +136,31 @@ def test_missing_bigram_only_affects_the_comparison(app, weights):
     assert [e.value for e in at.error if "python scripts/train_gpt.py --preset bigram" in e.value]
     assert len(generate(at, "ROMEO:\n", length=10)["text"]) == 10
     assert not at.exception
+
+
+def test_the_page_writes_what_the_model_writes_alone(app, weights):
+    """The page goes through the shared batched generator; its text is the solo stream()'s."""
+    from core.generation import stream
+    from core.gpt import load_gpt
+
+    at = open_page(app)
+    res = generate(at, "ROMEO:\n", length=60, seed=11)
+    model = load_gpt("gpt-shakespeare", weights)
+    alone = "".join(stream(model, model.tokenizer.encode("ROMEO:\n"), 60, seed=11))
+    assert res["text"] == alone
+
+
+def test_settings_live_in_the_url_and_a_restart_is_explained(weights):
+    """A browser that reconnects to a restarted server opens a new session with the same URL: the settings
+    come back from it, and the page says that the text written before is gone."""
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update({"gpt_len": "777", "gpt_seed": "5", "gpt_run": "an-older-server"})
+    at.run()
+    at.switch_page(PAGE).run()
+    no_errors(at)
+    assert at.number_input(key="gpt_len").value == 777 and at.number_input(key="gpt_seed").value == 5
+    assert any("server restarted" in i.value for i in at.info), [i.value for i in at.info]
