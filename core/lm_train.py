@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .distributed import grad_sync
 from .gpt import GPTConfig
 
 
@@ -96,15 +97,24 @@ def make_optimizer(model, cfg: TrainConfig, device_type: str = "cpu"):
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.99), fused=device_type == "cuda")
 
 
-def train_step(model, optimizer, x, y, cfg: TrainConfig, it: int, autocast_dtype=None) -> float:
-    """One optimisation step at the scheduled learning rate; returns the batch loss."""
+def train_step(model, optimizer, x, y, cfg: TrainConfig, it: int, autocast_dtype=None, accum: int = 1) -> float:
+    """One optimisation step at the scheduled learning rate; returns the batch's mean loss.
+
+    With accum > 1 the batch goes through in that many equal micro-batches whose gradients add
+    up to the whole batch's (each loss is scaled by 1/accum); under DDP only the last backward
+    all-reduces.
+    """
     for group in optimizer.param_groups:
         group["lr"] = lr_at(it, cfg)
-    with torch.autocast(device_type=x.device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-        _, loss = model(x, y)
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    total = 0.0
+    for i, (xb, yb) in enumerate(zip(x.chunk(accum), y.chunk(accum))):
+        with grad_sync(model, sync=i == accum - 1):
+            with torch.autocast(device_type=xb.device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+                _, loss = model(xb, yb)
+            (loss / accum if accum > 1 else loss).backward()
+        total = total + loss.detach()
     if cfg.grad_clip:
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
     optimizer.step()
-    return loss.item()
+    return total.item() / accum

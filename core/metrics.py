@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from .checkpoint import load_meta, load_state
 from .data import batches
+from .distributed import grad_sync
 
 
 @dataclass
@@ -42,22 +43,33 @@ class DigitClassifier(nn.Module):
 
 
 def train_epoch(model, optimizer, images, labels, batch_size: int, generator: torch.Generator,
-                max_steps: int | None = None, on_step=None) -> float:
+                max_steps: int | None = None, on_step=None, mine=None, accum: int = 1) -> float:
+    """One pass over the digits; returns the mean loss (of this process's rows).
+
+    For DDP (`model` wrapped, `mine` keeping this rank's rows of a global batch): every rank draws
+    the same batches and shifts from `generator` and trains on its rows; `accum` splits those rows
+    into micro-batches.
+    """
+    keep = mine or (lambda t: t)
     model.train()
     total, steps = 0.0, 0
     for idx in batches(len(images), batch_size, generator):
-        x = images[idx]
+        idx = keep(idx)
         # a random shift of up to 2 pixels: cheap augmentation that buys the last few tenths of a percent
         dx, dy = (torch.randint(-2, 3, (2,), generator=generator, device=generator.device)).tolist()
-        x = torch.roll(x, shifts=(dy, dx), dims=(2, 3))
-        loss = F.cross_entropy(model(x), labels[idx])
+        x = torch.roll(images[idx], shifts=(dy, dx), dims=(2, 3))
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss_sum = 0.0
+        for i, (xb, yb) in enumerate(zip(x.chunk(accum), labels[idx].chunk(accum))):
+            with grad_sync(model, sync=i == accum - 1):
+                loss = F.cross_entropy(model(xb), yb)
+                (loss / accum if accum > 1 else loss).backward()
+            loss_sum += loss.item()
         optimizer.step()
-        total += loss.item()
+        total += loss_sum / accum
         steps += 1
         if on_step:
-            on_step(steps, loss.item())
+            on_step(steps, loss_sum / accum)
         if max_steps and steps >= max_steps:
             break
     return total / max(steps, 1)

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from .checkpoint import load_meta, load_state
 from .data import batches
+from .distributed import grad_sync, unwrap
 
 
 @dataclass
@@ -62,9 +63,10 @@ class Decoder(nn.Module):
         return self.net(z)  # logits; sigmoid gives pixel intensities
 
 
-def reparameterize(mu, logvar, generator: torch.Generator | None = None):
+def reparameterize(mu, logvar, generator: torch.Generator | None = None, eps=None):
     """z = mu + sigma * eps. The randomness sits in eps, so gradients flow to mu and sigma."""
-    eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    if eps is None:
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
     return mu + torch.exp(0.5 * logvar) * eps
 
 
@@ -88,10 +90,13 @@ class VAE(nn.Module):
         """z of shape (N, latent_dim) -> images in [0, 1], shape (N, 1, 28, 28)."""
         return torch.sigmoid(self.decoder(z))
 
-    def forward(self, x, generator: torch.Generator | None = None):
-        """Returns (logits, mu, logvar). The VAE decodes a sample of z, the autoencoder decodes mu."""
+    def forward(self, x, generator: torch.Generator | None = None, eps=None):
+        """Returns (logits, mu, logvar). The VAE decodes a sample of z, the autoencoder decodes mu.
+
+        eps, when given, is the standard normal noise of that sample (else drawn from `generator`).
+        """
         mu, logvar = self.encode(x)
-        z = reparameterize(mu, logvar, generator) if self.variational else mu
+        z = reparameterize(mu, logvar, generator, eps) if self.variational else mu
         return self.decoder(z), mu, logvar
 
 
@@ -112,22 +117,37 @@ def vae_loss(logits, x, mu, logvar, beta: float = 1.0):
 
 
 def train_epoch(model: VAE, optimizer, images, batch_size: int, generator: torch.Generator,
-                max_steps: int | None = None, on_step=None) -> dict:
-    """One pass over `images` (N, 1, 28, 28); returns mean loss terms."""
+                max_steps: int | None = None, on_step=None, mine=None, accum: int = 1) -> dict:
+    """One pass over `images` (N, 1, 28, 28); returns mean loss terms (of this process's rows).
+
+    For DDP (`model` wrapped, `mine` keeping this rank's rows of a global tensor): every rank
+    draws the same batch and noise from `generator` and trains on its rows, so the ranks together
+    take the step one process would. `accum` splits those rows into micro-batches.
+    """
+    vae = unwrap(model)
+    keep = mine or (lambda t: t)
     model.train()
     totals = torch.zeros(3)
     steps = 0
     for idx in batches(len(images), batch_size, generator):
-        x = images[idx]
-        logits, mu, logvar = model(x, generator)
-        loss, recon, kl = vae_loss(logits, x, mu, logvar, model.cfg.beta)
+        x, eps = images[keep(idx)], [None] * accum
+        if vae.variational:  # the whole batch's noise, drawn as one process's forward pass draws it
+            eps = keep(torch.randn((len(idx), vae.latent_dim), generator=generator, device=images.device,
+                                   dtype=images.dtype)).chunk(accum)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        parts = torch.zeros(3)
+        for i, xb in enumerate(x.chunk(accum)):
+            with grad_sync(model, sync=i == accum - 1):
+                logits, mu, logvar = model(xb, eps=eps[i])
+                loss, recon, kl = vae_loss(logits, xb, mu, logvar, vae.cfg.beta)
+                (loss / accum if accum > 1 else loss).backward()
+            parts += torch.tensor([loss.item(), recon.item(), kl.item()])
         optimizer.step()
-        totals += torch.tensor([loss.item(), recon.item(), kl.item()])
+        parts /= accum
+        totals += parts
         steps += 1
         if on_step:
-            on_step(steps, loss.item())
+            on_step(steps, parts[0].item())
         if max_steps and steps >= max_steps:
             break
     loss, recon, kl = (totals / max(steps, 1)).tolist()

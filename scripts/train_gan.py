@@ -1,8 +1,12 @@
 """Train the MNIST DCGAN and ship its generator plus a replayable training history.
 
     python scripts/train_gan.py          # -> weights/gan.safetensors, gan.json, gan.history.safetensors
+    torchrun --standalone --nproc_per_node 2 scripts/train_gan.py    # two processes, one global batch
 
-Needs weights/classifier.* (python scripts/train_classifier.py): it scores samples as training goes.
+Needs weights/classifier.* (python scripts/train_classifier.py): it scores samples as training goes
+(on rank 0 only, under torchrun). --batch-size is the global batch; with several processes each
+trains on its share and BatchNorm normalises over the whole batch. No gradient accumulation here:
+BatchNorm over sequential micro-batches would not be the same model.
 """
 import time
 from dataclasses import asdict, replace
@@ -11,10 +15,11 @@ import _common
 import numpy as np
 import torch
 from safetensors.torch import load_file
-from tqdm import tqdm
+from torch.distributed.elastic.multiprocessing.errors import record
 
 from core.checkpoint import load_training_state, save_checkpoint, save_tensors, save_training_state
 from core.data import digit_sample, load_mnist
+from core.distributed import unwrap
 from core.gan import GANConfig, GANTrainer, TrainSettings, lr_scale, mnist_sampler, new_mnist_gan
 from core.gan_history import TrainingHistory, losses_from_tensors, moments_from_tensors, score_generator
 from core.metrics import gaussian_stats, frechet_distance, load_classifier, predict
@@ -27,10 +32,23 @@ def moment_steps(total: int, n: int = 48) -> set[int]:
     return {int(s) for s in np.concatenate([even, early])}
 
 
+class ShardedGANTrainer(GANTrainer):
+    """The GAN trainer on one rank: it draws the whole batch (real digits, noise) from the stream
+    every rank shares, as a single process would, and keeps its own rows (`mine`)."""
+
+    def __init__(self, G, D, sample_real, *args, mine, **kwargs):
+        super().__init__(G, D, lambda n, gen: mine(sample_real(n, gen)), *args, **kwargs)
+        self.mine = mine
+
+    def noise(self, n: int) -> torch.Tensor:
+        return self.mine(super().noise(n))
+
+
+@record  # under torchrun, a failing rank's error heads the launcher's report
 def main():
-    p = _common.parser(__doc__.splitlines()[0])
+    p = _common.parser(__doc__.splitlines()[0], accumulate=False)
     p.add_argument("--epochs", type=int, default=15)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=64, help="the global batch (over all processes)")
     p.add_argument("--lr-g", type=float, default=2e-4)
     p.add_argument("--lr-d", type=float, default=2e-4)
     p.add_argument("--channels", type=int, default=64, help="generator width")
@@ -39,25 +57,28 @@ def main():
                    help="from this step on, lower both learning rates linearly to zero at the last step (past the end: off)")
     p.add_argument("--ema", type=float, default=0.999, help="decay of the generator's moving average (0: none)")
     args = p.parse_args()
-    device, _ = _common.setup(args)
-    gen = torch.Generator(device=device).manual_seed(args.seed)  # batches and noise, on the device
+    run, device, _ = _common.setup(args)
+    _common.plan(args, run, args.batch_size)  # exits unless the batch splits evenly over the processes
+    gen = torch.Generator(device=device).manual_seed(args.seed)  # batches and noise, on the device, on every rank
 
     train_x, _ = load_mnist(train=True, data_dir=args.data_dir)
-    test_x, test_y = load_mnist(train=False, data_dir=args.data_dir)
-    classifier = load_classifier().to(device)
-    _, test_feats = predict(classifier, test_x.to(device))
-    _, train_feats = predict(classifier, train_x[:10000].to(device))
-    real_stats = gaussian_stats(test_feats.cpu())
-    floor = frechet_distance(gaussian_stats(train_feats.cpu()), real_stats)  # train vs test: the best one can hope for
-
     cfg = GANConfig(g_channels=args.channels, d_channels=args.d_channels or args.channels)
+    if run.is_main:  # only rank 0 scores samples
+        test_x, test_y = load_mnist(train=False, data_dir=args.data_dir)
+        classifier = load_classifier().to(device)
+        _, test_feats = predict(classifier, test_x.to(device))
+        _, train_feats = predict(classifier, train_x[:10000].to(device))
+        real_stats = gaussian_stats(test_feats.cpu())
+        floor = frechet_distance(gaussian_stats(train_feats.cpu()), real_stats)  # train vs test: the best one can hope for
+        fixed = torch.randn(64, cfg.latent_dim, generator=torch.Generator().manual_seed(args.seed + 1))
+        history = TrainingHistory(fixed, classifier, test_feats.cpu(), max_points=10**6, max_moments=1000,
+                                  seed=args.seed)
+
     settings = TrainSettings(lr_g=args.lr_g, lr_d=args.lr_d, batch_size=args.batch_size)
     G, D = new_mnist_gan(cfg, torch.Generator().manual_seed(args.seed))
-    G, D = G.to(device), D.to(device)
-    trainer = GANTrainer(G, D, mnist_sampler(train_x.to(device)), cfg.latent_dim, settings, gen, args.ema or None)
-    fixed = torch.randn(64, cfg.latent_dim, generator=torch.Generator().manual_seed(args.seed + 1))
-    history = TrainingHistory(fixed, classifier, test_feats.cpu(), max_points=10**6, max_moments=1000,
-                              seed=args.seed)
+    G, D = run.sync_batchnorm(G).to(device), run.sync_batchnorm(D).to(device)
+    trainer = ShardedGANTrainer(G, D, mnist_sampler(train_x.to(device)), cfg.latent_dim, settings, gen,
+                                args.ema or None, mine=run.mine)
     modules = {"G": G, "D": D, **({"G_ema": trainer.G_ema} if trainer.G_ema is not None else {})}
     optimizers = {"opt_g": trainer.opt_g, "opt_d": trainer.opt_d}
 
@@ -66,25 +87,31 @@ def main():
     state_path = _common.run_dir(args, "gan") / "state"
     history_path = state_path.with_name("history.safetensors")
     elapsed = 0.0
-    if args.resume and state_path.with_suffix(".json").exists():
-        prog = load_training_state(state_path, modules, optimizers)
+    if run.share(args.resume and state_path.with_suffix(".json").exists()):  # rank 0's files decide
+        prog = load_training_state(state_path, modules, optimizers) if run.is_main else None
+        run.share_state(modules, optimizers)
+        prog = run.share(prog)
         trainer.steps, elapsed = prog["step"], prog["elapsed"]
-        saved = load_file(str(history_path))
-        history.losses, history.moments = losses_from_tensors(saved), moments_from_tensors(saved)
-        print(f"resumed at step {trainer.steps}")
+        if run.is_main:
+            saved = load_file(str(history_path))
+            history.losses, history.moments = losses_from_tensors(saved), moments_from_tensors(saved)
+            print(f"resumed at step {trainer.steps}")
+    trainer.G, trainer.D = run.wrap(G), run.wrap(D)  # the optimisers hold the same parameters
 
-    bar = tqdm(total=total, initial=trainer.steps, desc="gan")
-    if 0 in snap_at and trainer.steps == 0:
-        history.snapshot(trainer.sampler, 0)
+    bar = _common.progress(run, total=total, initial=trainer.steps, desc="gan")
+    if run.is_main and 0 in snap_at and trainer.steps == 0:
+        history.snapshot(unwrap(trainer.sampler), 0)
     t0 = time.time()
     while trainer.steps < total:
         f = lr_scale(trainer.steps, args.decay_from, total)
         trainer.update_settings(replace(settings, lr_g=args.lr_g * f, lr_d=args.lr_d * f))
-        stats = trainer.step()
-        history.log(stats)
+        stats = run.mean(trainer.step())  # the global batch's losses
         bar.update(1)
+        if not run.is_main:
+            continue
+        history.log(stats)
         if trainer.steps in snap_at:
-            m = history.snapshot(trainer.sampler, trainer.steps)
+            m = history.snapshot(unwrap(trainer.sampler), trainer.steps)
             bar.set_postfix(loss_d=f"{stats['loss_d']:.2f}", loss_g=f"{stats['loss_g']:.2f}",
                             confident=f"{m['confident_share']:.2f}", fid=f"{m['fid']:.1f}")
         if trainer.steps % 1000 == 0:
@@ -93,8 +120,13 @@ def main():
             save_tensors(history_path, history.to_tensors())
     bar.close()
     elapsed += time.time() - t0
+    run.check_in_sync(G)
+    run.check_in_sync(D)
+    run.close()
+    if not run.is_main:
+        return
 
-    G_final = trainer.sampler  # the moving average, when training kept one
+    G_final = unwrap(trainer.sampler)  # the moving average, when training kept one
     score = score_generator(G_final, classifier, real_stats, n=2000, seed=12345)
     out = _common.out_dir(args)
     save_checkpoint(G_final.cpu(), "gan", {
@@ -103,6 +135,7 @@ def main():
         "train_settings": asdict(settings),
         "ema_decay": args.ema or None,
         "lr_decay_from": args.decay_from,
+        "distributed": run.info(),
         "dataset": "MNIST (60,000 train)",
         "steps": trainer.steps, "epochs": round(trainer.steps * args.batch_size / len(train_x), 2),
         "wall_time_s": round(elapsed, 1),

@@ -3,15 +3,17 @@
     python scripts/train_gpt.py --preset cpu        # about 10 minutes on a 2-core CPU -> weights/gpt-shakespeare.*
     python scripts/train_gpt.py --preset lecture --device cuda --compile   # the lecture's model, on a GPU
     python scripts/train_gpt.py --preset bigram     # the baseline -> weights/bigram.*
+    torchrun --standalone --nproc_per_node 4 scripts/train_gpt.py --preset lecture --device cuda   # 4 GPUs
 
 Keeps the checkpoint with the best validation loss (the lecture's model overfits late).
+Under torchrun the preset's batch is the global batch: each process trains on its share of it.
 """
 import time
 from dataclasses import asdict, replace
 
 import _common
 import torch
-from tqdm import tqdm
+from torch.distributed.elastic.multiprocessing.errors import record
 
 from core.checkpoint import load_training_state, save_checkpoint, save_training_state
 from core.data import load_shakespeare
@@ -20,16 +22,19 @@ from core.lm_train import PRESETS, TrainConfig, estimate_loss, full_loss, get_ba
 from core.tokenizer import CharTokenizer
 
 
+@record  # under torchrun, a failing rank's error heads the launcher's report
 def main():
     p = _common.parser(__doc__.splitlines()[0])
     p.add_argument("--preset", choices=[*PRESETS, "bigram"], default="cpu")
     p.add_argument("--max-iters", type=int, default=None)
     p.add_argument("--eval-interval", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--eval-iters", type=int, default=None, help="batches per loss estimate")
+    p.add_argument("--batch-size", type=int, default=None, help="the global batch (over all processes)")
+    p.add_argument("--dropout", type=float, default=None, help="override the preset's dropout")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (GPU)")
     p.add_argument("--name", default=None, help="default: gpt-shakespeare, or bigram")
     args = p.parse_args()
-    device, gen = _common.setup(args)
+    run, device, gen = _common.setup(args)
     name = args.name or ("bigram" if args.preset == "bigram" else "gpt-shakespeare")
 
     text = load_shakespeare(args.data_dir)
@@ -43,33 +48,42 @@ def main():
         model, block = BigramLanguageModel(tok.vocab_size), 8
     else:
         model_cfg, tcfg = PRESETS[args.preset]
-        model_cfg = replace(model_cfg, vocab_size=tok.vocab_size)
+        model_cfg = replace(model_cfg, vocab_size=tok.vocab_size,
+                            **({} if args.dropout is None else {"dropout": args.dropout}))
         model, block = GPT(model_cfg), model_cfg.block_size
     tcfg = replace(tcfg, **{k: v for k, v in {"max_iters": args.max_iters or args.max_steps,
                                               "eval_interval": args.eval_interval,
+                                              "eval_iters": args.eval_iters,
                                               "batch_size": args.batch_size}.items() if v})
+    accum, micro = _common.plan(args, run, tcfg.batch_size)
     model.to(device)
+    run.seed_ranks(args.seed)  # dropout masks differ per rank
     opt = make_optimizer(model, tcfg, device.type)
     autocast = torch.bfloat16 if device.type == "cuda" else None
     fwd = torch.compile(model) if args.compile else model
 
     state_path = _common.run_dir(args, name) / "state"
     it, best, best_it, elapsed, curve = 0, float("inf"), 0, 0.0, []
-    if args.resume and state_path.with_suffix(".json").exists():
-        prog = load_training_state(state_path, {"model": model}, {"opt": opt})
+    if run.share(args.resume and state_path.with_suffix(".json").exists()):  # rank 0's files decide
+        prog = load_training_state(state_path, {"model": model}, {"opt": opt}) if run.is_main else None
+        run.share_state({"model": model}, {"opt": opt})
+        prog = run.share(prog)
         it, best, best_it, elapsed, curve = prog["iter"], prog["best"], prog["best_iter"], prog["elapsed"], prog["curve"]
-        print(f"resumed at iteration {it} (best val {best:.4f})")
-    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if run.is_main:
+            print(f"resumed at iteration {it} (best val {best:.4f})")
+    fwd = run.wrap(fwd)
+    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()} if run.is_main else None
 
-    bar = tqdm(total=tcfg.max_iters, initial=it, desc=name)
+    bar = _common.progress(run, total=tcfg.max_iters, initial=it, desc=name)
     t0 = time.time()
     while it < tcfg.max_iters:
-        x, y = get_batch(train_data, block, tcfg.batch_size, gen)
-        loss = train_step(fwd, opt, x.to(device), y.to(device), tcfg, it, autocast)
+        x, y = get_batch(train_data, block, tcfg.batch_size, gen)  # the global batch, the same on every rank
+        x, y = run.mine(x).to(device), run.mine(y).to(device)
+        loss = run.mean(train_step(fwd, opt, x, y, tcfg, it, autocast, accum))
         it += 1
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.3f}")
-        if it % tcfg.eval_interval == 0 or it == tcfg.max_iters:
+        if run.is_main and (it % tcfg.eval_interval == 0 or it == tcfg.max_iters):
             losses = {s: estimate_loss(model, d, block, tcfg.batch_size, tcfg.eval_iters, seed=it, device=device)
                       for s, d in (("train", train_data), ("val", val_data))}
             curve.append({"iter": it, **{k: round(v, 4) for k, v in losses.items()}})
@@ -82,6 +96,10 @@ def main():
                                  "elapsed": elapsed + time.time() - t0})
     bar.close()
     elapsed += time.time() - t0
+    run.check_in_sync(model)
+    run.close()
+    if not run.is_main:
+        return
 
     model.load_state_dict(best_state)
     val = full_loss(model, val_data, block, device=device)
@@ -90,6 +108,7 @@ def main():
         "preset": args.preset,
         "config": asdict(model_cfg) if model_cfg else {"vocab_size": tok.vocab_size},
         "train_config": asdict(tcfg),
+        "distributed": {**run.info(), "grad_accum": accum, "micro_batch": micro},
         "vocab": tok.chars,
         "dataset": "tiny Shakespeare (1,115,394 characters; first 90% train, last 10% validation)",
         "steps": it, "best_iter": best_it, "wall_time_s": round(elapsed, 1),

@@ -3,32 +3,36 @@
     python scripts/train_vae.py --latent-dim 2            # -> weights/vae-z2.*
     python scripts/train_vae.py --latent-dim 16           # -> weights/vae-z16.*
     python scripts/train_vae.py --latent-dim 2 --plain    # -> weights/ae-z2.*
+    torchrun --standalone --nproc_per_node 2 scripts/train_vae.py --latent-dim 2   # two processes
+
+Under torchrun --batch-size is the global batch: each process trains on its share of it.
 """
 import time
 from dataclasses import asdict
 
 import _common
 import torch
-from tqdm import tqdm
+from torch.distributed.elastic.multiprocessing.errors import record
 
 from core.checkpoint import load_training_state, save_checkpoint, save_tensors, save_training_state
 from core.data import digit_sample, load_mnist
 from core.vae import VAE, VAEConfig, encode_all, evaluate, train_epoch
 
 
+@record  # under torchrun, a failing rank's error heads the launcher's report
 def main():
     p = _common.parser(__doc__.splitlines()[0])
     p.add_argument("--latent-dim", type=int, default=2)
     p.add_argument("--beta", type=float, default=1.0)
     p.add_argument("--plain", action="store_true", help="a plain autoencoder (no sampling, no KL)")
     p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--batch-size", type=int, default=128, help="the global batch (over all processes)")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--name", default=None, help="default: vae-z<latent> or ae-z<latent>")
     args = p.parse_args()
-    device, _ = _common.setup(args)
-    gen = torch.Generator(device=device).manual_seed(args.seed)
+    run, device, _ = _common.setup(args)
+    gen = torch.Generator(device=device).manual_seed(args.seed)  # batches and noise: one stream, on every rank
     name = args.name or f"{'ae' if args.plain else 'vae'}-z{args.latent_dim}"
 
     train_x, _ = load_mnist(train=True, data_dir=args.data_dir)
@@ -40,33 +44,45 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     # cosine decay to a tenth of the rate: the last epochs polish rather than bounce
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs, eta_min=args.lr / 10)
+    accum, micro = _common.plan(args, run, args.batch_size)
     state_path = _common.run_dir(args, name) / "state"
     start, elapsed, history = 0, 0.0, []
-    if args.resume and state_path.with_suffix(".json").exists():
-        prog = load_training_state(state_path, {"model": model}, {"opt": opt})
+    if run.share(args.resume and state_path.with_suffix(".json").exists()):  # rank 0's files decide
+        prog = load_training_state(state_path, {"model": model}, {"opt": opt}) if run.is_main else None
+        run.share_state({"model": model}, {"opt": opt})
+        prog = run.share(prog)
         start, elapsed, history = prog["epoch"], prog["elapsed"], prog["history"]
         for _ in range(start):
             sched.step()
-        print(f"resumed {name} at epoch {start}")
+        if run.is_main:
+            print(f"resumed {name} at epoch {start}")
+    fwd = run.wrap(model)
 
     steps_per_epoch = len(train_x) // args.batch_size
     total = args.max_steps or steps_per_epoch * args.epochs
-    bar = tqdm(total=total, initial=min(start * steps_per_epoch, total), desc=name)
+    bar = _common.progress(run, total=total, initial=min(start * steps_per_epoch, total), desc=name)
     for epoch in range(start, args.epochs):
         t0 = time.time()
-        stats = train_epoch(model, opt, train_x, args.batch_size, gen, args.max_steps,
-                            on_step=lambda s, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.1f}")))
+        stats = train_epoch(fwd, opt, train_x, args.batch_size, gen, args.max_steps,
+                            on_step=lambda s, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.1f}")),
+                            mine=run.mine, accum=accum)
+        stats = run.mean({k: stats[k] for k in ("loss", "recon", "kl")})  # over the global batch
         sched.step()
         elapsed += time.time() - t0
-        test = evaluate(model, test_x)
-        history.append({"epoch": epoch + 1, "train_loss": stats["loss"], "test_loss": test["loss"]})
-        bar.write(f"epoch {epoch + 1}: train {stats['loss']:.2f}  test {test['loss']:.2f} "
-                  f"(recon {test['recon']:.2f} + KL {test['kl']:.2f})")
-        save_training_state(state_path, {"model": model}, {"opt": opt},
-                            {"epoch": epoch + 1, "elapsed": elapsed, "history": history})
+        if run.is_main:
+            test = evaluate(model, test_x)
+            history.append({"epoch": epoch + 1, "train_loss": stats["loss"], "test_loss": test["loss"]})
+            bar.write(f"epoch {epoch + 1}: train {stats['loss']:.2f}  test {test['loss']:.2f} "
+                      f"(recon {test['recon']:.2f} + KL {test['kl']:.2f})")
+            save_training_state(state_path, {"model": model}, {"opt": opt},
+                                {"epoch": epoch + 1, "elapsed": elapsed, "history": history})
         if args.max_steps:
             break
     bar.close()
+    run.check_in_sync(model)
+    run.close()
+    if not run.is_main:
+        return
 
     test = evaluate(model, test_x)
     out = _common.out_dir(args)
@@ -75,6 +91,7 @@ def main():
         "config": asdict(cfg),
         "dataset": "MNIST (60,000 train / 10,000 test)",
         "epochs": len(history), "steps": len(history) * steps_per_epoch, "batch_size": args.batch_size,
+        "distributed": {**run.info(), "grad_accum": accum, "micro_batch": micro},
         "wall_time_s": round(elapsed, 1),
         "metrics": {"test_loss": round(test["loss"], 3), "test_recon": round(test["recon"], 3),
                     "test_kl": round(test["kl"], 3)},

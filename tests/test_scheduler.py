@@ -21,7 +21,7 @@ def one_worker():
     s.shutdown()
 
 
-def until(condition, timeout: float = 5.0) -> bool:
+def until(condition, timeout: float = 30.0) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if condition():
@@ -30,12 +30,15 @@ def until(condition, timeout: float = 5.0) -> bool:
     return condition()
 
 
-def counting_task(log: list, name: str, steps: int, seconds: float = 0.002):
+def counting_task(log: list, name: str, steps: int, seconds: float = 0.002, spent: dict | None = None):
     left = [steps]
 
     def step() -> bool:
+        t0 = time.perf_counter()
         time.sleep(seconds)
         log.append(name)
+        if spent is not None:  # what the step really took (a busy machine stretches sleeps)
+            spent[name] = spent.get(name, 0.0) + time.perf_counter() - t0
         left[0] -= 1
         return left[0] > 0
 
@@ -55,14 +58,14 @@ def test_two_submitters_interleave(one_worker):
 def test_turns_are_fair_in_time_not_in_count(one_worker):
     """An owner whose steps take 20 ms and one whose steps take 1 ms get about the same worker time."""
     log: list[str] = []
-    slow = one_worker.submit_task("slow", counting_task(log, "slow", 10_000, seconds=0.02))
-    fast = one_worker.submit_task("fast", counting_task(log, "fast", 100_000, seconds=0.001))
+    spent: dict[str, float] = {}
+    one_worker.submit_task("slow", counting_task(log, "slow", 10_000, seconds=0.02, spent=spent))
+    one_worker.submit_task("fast", counting_task(log, "fast", 100_000, seconds=0.001, spent=spent))
     time.sleep(1.0)
-    n_slow, n_fast = log.count("slow"), log.count("fast")
     one_worker.shutdown()
-    slow.cancel(), fast.cancel()
-    time_slow, time_fast = n_slow * 0.02, n_fast * 0.001
-    assert 0.5 < time_fast / time_slow < 2, (n_slow, n_fast)
+    n_slow, n_fast = log.count("slow"), log.count("fast")
+    assert n_fast > 5 * n_slow  # turns alone would give them the same number of steps
+    assert 0.4 < spent["fast"] / spent["slow"] < 2.5, (n_slow, n_fast, spent)
 
 
 def test_a_long_job_does_not_block_a_short_one(one_worker):
@@ -146,15 +149,15 @@ class FakeTrainer:
 
 
 def test_the_cap_puts_the_rest_in_line_and_turns_rotate(one_worker):
-    queue = TrainerQueue(one_worker, max_active=1, turn_s=0.2, watch_timeout_s=60)
+    queue = TrainerQueue(one_worker, max_active=1, turn_s=1.0, watch_timeout_s=60)
     a, b, c = FakeTrainer("a"), FakeTrainer("b"), FakeTrainer("c")
     for t in (a, b, c):
         queue.start(t)
     assert queue.state(a) == "training" and queue.state(b) == queue.state(c) == "waiting"
     ahead_b, eta_b = queue.place(b)
     ahead_c, eta_c = queue.place(c)
-    assert (ahead_b, ahead_c) == (0, 1) and 0 < eta_b <= 0.2 < eta_c <= 0.4
-    assert until(lambda: b.steps > 0 and c.steps > 0, timeout=3)  # everyone got a turn
+    assert (ahead_b, ahead_c) == (0, 1) and 0 < eta_b <= 1.0 < eta_c <= 2.0
+    assert until(lambda: b.steps > 0 and c.steps > 0)  # everyone got a turn
     queue.stop(a), queue.stop(b), queue.stop(c)
     assert until(lambda: queue.stats()["active"] == 0)
 
@@ -191,13 +194,13 @@ def test_a_closed_session_frees_its_place_and_its_memory(one_worker, one_thread)
     waiting = FakeTrainer("s2")
     queue.start(session["live_gan"])
     queue.start(waiting)
-    assert until(lambda: session["live_gan"].steps >= 2, timeout=20)
+    assert until(lambda: session["live_gan"].steps >= 2, timeout=120)
     gone = weakref.ref(session["live_gan"])
     params = [weakref.ref(p) for p in session["live_gan"].trainer.G.parameters()]
     del session["live_gan"]
-    assert until(lambda: (gc.collect(), gone() is None)[1])
+    assert until(lambda: (gc.collect(), gone() is None)[1], timeout=60)
     assert all(p() is None for p in params)  # the networks' tensors went with it
-    assert until(lambda: queue.state(waiting) == "training")
+    assert until(lambda: queue.state(waiting) == "training", timeout=60)
     queue.stop(waiting)
 
 
