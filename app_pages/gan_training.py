@@ -30,8 +30,9 @@ LR_CHOICES = [1e-5, 3e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2]
 BATCH_CHOICES = [16, 32, 64, 128, 256, 512]
 BLUE, ORANGE, GREEN, PURPLE, GREY = "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#888888"
 
-# Live training runs on the server's scheduler; the page only redraws on a timer.
-DIGIT_TICK_S, TOY_TICK_S, REPLAY_TICK_S = 1.0, 0.5, 0.5
+# Live training runs on the server's scheduler; the page only redraws on a timer (slower while the
+# GAN waits in line: only its place changes).
+DIGIT_TICK_S, TOY_TICK_S, REPLAY_TICK_S, WAITING_TICK_S = 1.0, 0.5, 0.5, 3.0
 
 
 # -- figures (plain functions: the benchmark imports them) -----------------------------------
@@ -208,10 +209,17 @@ def status_line(live) -> str:
     return text + ("⏸️ paused" + (f" ({live.notice})" if live.notice else ""))
 
 
-def end_of_tick(live, ticking: bool) -> None:
-    """Keep the trainer's place while the page shows it; when training stopped, a full rerun drops the timer."""
-    trainer_queue().keep_alive(live)
-    if ticking and not live.running:
+def tick(live, seconds: float) -> float | None:
+    """How often the live view redraws: not at all when paused, slowly while waiting in line."""
+    if not live.running:
+        return None
+    return WAITING_TICK_S if trainer_queue().state(live) == "waiting" else seconds
+
+
+def end_of_tick(live, ticking: float | None, seconds: float) -> None:
+    """When the timer no longer fits (training stopped, or a waiting GAN got its turn), a full rerun
+    sets the right one."""
+    if ticking and tick(live, seconds) != ticking:
         st.rerun()
 
 
@@ -337,37 +345,53 @@ def live_tab() -> None:
         transport_buttons("live", live, reset)
         update_settings(live, settings_widgets("live", live.trainer.settings))
     show_problem("live", live)
-    st.fragment(guarded(live_view), run_every=DIGIT_TICK_S if live.running else None)(ticking=live.running)
+    st.fragment(guarded(live_view), run_every=tick(live, DIGIT_TICK_S))(ticking=tick(live, DIGIT_TICK_S))
 
 
-def live_view(ticking: bool) -> None:
+def live_figures(view: dict) -> dict[str, go.Figure]:
+    """The live view's charts, built once per view: a GAN that waits or is paused redraws the same
+    ones (building a Plotly figure is Python work that a busy server shares among all sessions)."""
+    cache = st.session_state.setdefault("_live_figures", {})
+    if cache.get("view") is not view:
+        figs, moments = {}, view["moments"]
+        if view["losses"]["step"]:
+            figs["losses"] = loss_figure(view["losses"], height=330)
+        if moments and "shares" in moments[-1]:
+            figs["shares"] = shares_figure(moments[-1]["shares"], height=240)
+            if len(moments) > 1:
+                figs["confident"] = coverage_line([m["step"] for m in moments], [m["confident_share"] for m in moments],
+                                                  "Share of samples the classifier is ≥90% sure about", 1.0, height=240)
+        cache.clear()
+        cache.update(view=view, figs=figs)
+    return cache["figs"]
+
+
+def live_view(ticking: float | None) -> None:
     live: LiveDigitGAN = st.session_state.live_gan
+    trainer_queue().keep_alive(live)  # first: a slow redraw on a busy server must not look like a closed tab
     view = compute(live.view)
     st.markdown(status_line(live))
     left, right = st.columns([2, 3])
     with left:
         st.image(image_grid(view["samples"], ncols=6, scale=3), width="stretch",
                  caption="G(z) for 36 fixed noise vectors, right now")
+    figs = live_figures(view)
     with right:
-        if view["losses"]["step"]:
-            st.plotly_chart(loss_figure(view["losses"], height=330), key="live_losses",
-                            config={"displayModeBar": False})
+        if "losses" in figs:
+            st.plotly_chart(figs["losses"], key="live_losses", config={"displayModeBar": False})
         else:
             st.info("No steps yet: press ▶️ Start or ⏭️ Step.")
     moments = view["moments"]
-    if moments and "shares" in moments[-1]:
+    if "shares" in figs:
         left, right = st.columns(2)
-        left.plotly_chart(shares_figure(moments[-1]["shares"], height=240), key="live_shares",
-                          config={"displayModeBar": False})
-        if len(moments) > 1:
-            right.plotly_chart(coverage_line([m["step"] for m in moments], [m["confident_share"] for m in moments],
-                                             "Share of samples the classifier is ≥90% sure about", 1.0, height=240),
-                               key="live_confident", config={"displayModeBar": False})
+        left.plotly_chart(figs["shares"], key="live_shares", config={"displayModeBar": False})
+        if "confident" in figs:
+            right.plotly_chart(figs["confident"], key="live_confident", config={"displayModeBar": False})
         st.caption(f"The classifier scores {live.history.n_eval} fresh samples every {live.snapshot_every} steps "
                    f"(last: step {moments[-1]['step']:,}).")
     elif live.history.classifier is None:
         st.caption("The digit classifier is not available, so the class-share meter is off.")
-    end_of_tick(live, ticking)
+    end_of_tick(live, ticking, DIGIT_TICK_S)
 
 
 # -- tab 3: toy 2-D GAN ----------------------------------------------------------------------
@@ -400,11 +424,12 @@ def toy_tab() -> None:
     with st.expander("Things to try (Reset between experiments)"):
         st.markdown(TOY_EXPERIMENTS)
     show_problem("toy", live)
-    st.fragment(guarded(toy_view), run_every=TOY_TICK_S if live.running else None)(ticking=live.running)
+    st.fragment(guarded(toy_view), run_every=tick(live, TOY_TICK_S))(ticking=tick(live, TOY_TICK_S))
 
 
-def toy_view(ticking: bool) -> None:
+def toy_view(ticking: float | None) -> None:
     live: LiveToyGAN = st.session_state.toy_gan
+    trainer_queue().keep_alive(live)
     view = compute(live.view)
     cov = view["coverage"]
     left, right = st.columns([3, 2])
@@ -423,7 +448,7 @@ def toy_view(ticking: bool) -> None:
             st.plotly_chart(loss_figure(view["losses"], height=300, real="real points", fake="generated points"),
                             key="toy_losses",
                             config={"displayModeBar": False})
-    end_of_tick(live, ticking)
+    end_of_tick(live, ticking, TOY_TICK_S)
 
 
 # -- tab 4: explore the shipped generator ----------------------------------------------------

@@ -89,7 +89,7 @@ class LiveGAN:
     def release(self) -> None:
         """Its session has ended: drop the networks, optimisers and history now (see core/janitor.py)."""
         self.running = False
-        self.trainer = self.history = None
+        self.trainer = self.history = self._view = None
 
     def train_step(self) -> bool:
         """One trainer step, logged (and snapshotted every snapshot_every steps).
@@ -170,6 +170,7 @@ class LiveDigitGAN(LiveGAN):
         history = TrainingHistory(fixed, classifier, n_eval=n_eval, max_points=2000, max_moments=60, seed=seed)
         super().__init__(trainer, history, owner)
         self.data = data
+        self._view = None
         self.snapshot()  # step 0: pure noise, for the "before" picture
 
     def snapshot(self) -> None:
@@ -182,9 +183,12 @@ class LiveDigitGAN(LiveGAN):
             return to_unit(G(self.history.fixed_noise))
 
     def view(self) -> dict:
-        """A consistent copy of what the page draws (run it in the owner's turn, between steps)."""
-        return {"steps": self.steps, "samples": self.samples(), "losses": _copy_losses(self.history),
-                "moments": list(self.history.moments)}
+        """A consistent copy of what the page draws (run it in the owner's turn, between steps).
+        Pages redraw every second; while the GAN waits or is paused, the last view serves again."""
+        if self._view is None or self._view["steps"] != self.steps:
+            self._view = {"steps": self.steps, "samples": self.samples(), "losses": _copy_losses(self.history),
+                          "moments": list(self.history.moments)}
+        return self._view
 
 
 # -- the toy 2-D GAN ---------------------------------------------------------------------------
@@ -203,6 +207,7 @@ class LiveToyGAN(LiveGAN):
         super().__init__(trainer, TrainingHistory(fixed, max_points=2000), owner)
         self.real = self.dist.sample(n_show, gen)
         self.coverage: dict[str, list] = {"step": [], "covered": [], "quality": []}
+        self._view = None
         self.snapshot()
 
     def fake(self) -> torch.Tensor:
@@ -216,12 +221,15 @@ class LiveToyGAN(LiveGAN):
             self.coverage = {k: v[::2] for k, v in self.coverage.items()}
 
     def view(self, resolution: int = 60) -> dict:
-        """Everything the plane plot needs: real and generated points, D's heatmap, the coverage."""
-        ticks, probs = discriminator_map(self.trainer.D, self.dist.extent, resolution)
-        fake = self.fake()
-        return {"steps": self.steps, "real": self.real, "fake": fake, "ticks": ticks, "d_map": probs,
-                "coverage": mode_coverage(fake, self.dist), "losses": _copy_losses(self.history),
-                "coverage_curve": {k: list(v) for k, v in self.coverage.items()}}
+        """Everything the plane plot needs: real and generated points, D's heatmap, the coverage.
+        Computed again only when the GAN has moved on (pages redraw on a timer)."""
+        if self._view is None or self._view["steps"] != self.steps:
+            ticks, probs = discriminator_map(self.trainer.D, self.dist.extent, resolution)
+            fake = self.fake()
+            self._view = {"steps": self.steps, "real": self.real, "fake": fake, "ticks": ticks, "d_map": probs,
+                          "coverage": mode_coverage(fake, self.dist), "losses": _copy_losses(self.history),
+                          "coverage_curve": {k: list(v) for k, v in self.coverage.items()}}
+        return self._view
 
 
 def _copy_losses(history: TrainingHistory) -> dict[str, list[float]]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from .scheduler import Scheduler
 
 TURN_S = 30.0         # a turn at the front when others wait: long enough to see progress
-WATCH_TIMEOUT_S = 10  # no page has shown the trainer for this long: its tab is closed or hidden
+WATCH_TIMEOUT_S = 30  # no page has shown the trainer for this long: its tab is closed or hidden
 IDLE_S = 600          # no click for ten minutes: pause, so an abandoned tab does not hold a place
 
 _keys = itertools.count()

@@ -68,6 +68,26 @@ def test_turns_are_fair_in_time_not_in_count(one_worker):
     assert 0.4 < spent["fast"] / spent["slow"] < 2.5, (n_slow, n_fast, spent)
 
 
+def test_a_stream_of_short_jobs_does_not_starve_a_long_task(one_worker):
+    """Sessions that redraw every moment (a short job each time) still leave the long task its share."""
+    log: list[str] = []
+    spent: dict[str, float] = {}
+    one_worker.submit_task("long", counting_task(log, "long", 100_000, seconds=0.005, spent=spent))
+    stop = time.monotonic() + 1.0
+
+    def redraw(owner: str):
+        while time.monotonic() < stop:
+            one_worker.submit(owner, time.sleep, 0.005).result()
+
+    pages = [threading.Thread(target=redraw, args=(f"page-{i}",)) for i in range(5)]
+    for t in pages:
+        t.start()
+    for t in pages:
+        t.join()
+    one_worker.shutdown()
+    assert spent["long"] > 0.1  # a fair share of one worker among six owners is about 0.17 s
+
+
 def test_a_long_job_does_not_block_a_short_one(one_worker):
     log: list[str] = []
     long = one_worker.submit_task("long", counting_task(log, "long", 500))
