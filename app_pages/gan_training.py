@@ -379,6 +379,8 @@ def live_view(ticking: float | None) -> None:
     with right:
         if "losses" in figs:
             st.plotly_chart(figs["losses"], key="live_losses", config={"displayModeBar": False})
+        elif live.running:
+            st.info("No steps yet: the chart starts with this GAN's first turn.")
         else:
             st.info("No steps yet: press ▶️ Start or ⏭️ Step.")
     moments = view["moments"]
