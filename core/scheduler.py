@@ -27,7 +27,6 @@ from collections import deque
 from concurrent.futures import Future
 from typing import Callable, Hashable
 
-import torch
 
 QUANTUM_S = 0.05  # a task's slice: long enough to amortise the hand-over, short enough to feel instant
 # A decoding step is ~50 small torch calls, and each takes the GIL back after its kernel. With twenty
@@ -69,8 +68,7 @@ class Scheduler:
         self._used: dict[Hashable, float] = {}  # worker seconds each owner has used (a few idle ones too)
         self._clock = 0.0  # the least used time among owners with work; it only moves forward
         self._closed = False
-        self._busy_s = [0.0] * self.workers  # per worker, for stats()
-        self._threads = [threading.Thread(target=self._work, args=(i,), name=f"{name}-worker-{i}", daemon=True)
+        self._threads = [threading.Thread(target=self._work, name=f"{name}-worker-{i}", daemon=True)
                          for i in range(self.workers)]
         for t in self._threads:
             t.start()
@@ -122,14 +120,8 @@ class Scheduler:
             mine, place = self._used[job.owner], self._line.index(job.owner)
             return sum(1 for i, o in enumerate(self._line) if self._used[o] < mine or self._used[o] == mine and i < place)
 
-    def stats(self) -> dict:
-        with self._cv:
-            return {"workers": self.workers, "torch_threads": torch.get_num_threads(),
-                    "owners_waiting": len(self._line), "owners_running": len(self._running),
-                    "jobs": sum(len(q) for q in self._queues.values()), "busy_s": list(self._busy_s)}
-
     # -- the workers -----------------------------------------------------------------------------
-    def _work(self, index: int) -> None:
+    def _work(self) -> None:
         while True:
             with self._cv:
                 while not self._line and not self._closed:
@@ -143,7 +135,6 @@ class Scheduler:
             t0 = time.perf_counter()
             finished = self._run_slice(job)
             spent = time.perf_counter() - t0
-            self._busy_s[index] += spent
             with self._cv:
                 self._running.discard(owner)
                 self._used[owner] += spent
