@@ -17,16 +17,6 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-# The command that makes each shipped file: quoted in every "missing weights" message.
-TRAIN_COMMANDS = {
-    "classifier": "python scripts/train_classifier.py",
-    "vae-z2": "python scripts/train_vae.py --latent-dim 2",
-    "vae-z16": "python scripts/train_vae.py --latent-dim 16",
-    "ae-z2": "python scripts/train_vae.py --latent-dim 2 --plain",
-    "gan": "python scripts/train_gan.py",
-    "gpt-shakespeare": "python scripts/train_gpt.py --preset cpu",
-    "bigram": "python scripts/train_gpt.py --preset bigram",
-}
 
 
 class WeightsError(RuntimeError):
@@ -43,9 +33,10 @@ def weights_dir() -> Path:
 
 
 def _train_hint(name: str) -> str:
-    base = name.split(".")[0]
-    cmd = TRAIN_COMMANDS.get(base)
-    return f" Train it with: {cmd}" if cmd else ""
+    from .registry import BY_NAME  # the registry says which command makes each shipped file
+
+    model = BY_NAME.get(name.split(".")[0])
+    return f" Train it with: {model.train_command}" if model else ""
 
 
 def save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:

@@ -116,8 +116,10 @@ class GANTrainer:
         self.settings = settings
         self.gen = generator or torch.Generator().manual_seed(0)
         betas = (settings.beta1, 0.999)
-        self.opt_g = torch.optim.Adam(G.parameters(), lr=settings.lr_g, betas=betas)
-        self.opt_d = torch.optim.Adam(D.parameters(), lr=settings.lr_d, betas=betas)
+        # foreach: one call updates every parameter. Torch picks it by itself only on a GPU; on a shared
+        # server each Python-level call must win the GIL back, so ten calls per parameter cost far more.
+        self.opt_g = torch.optim.Adam(G.parameters(), lr=settings.lr_g, betas=betas, foreach=True)
+        self.opt_d = torch.optim.Adam(D.parameters(), lr=settings.lr_d, betas=betas, foreach=True)
         self.steps = 0
 
     def update_settings(self, settings: TrainSettings) -> None:

@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from . import registry
 from .checkpoint import load_meta, load_state
 from .generation import LanguageModel
 from .tokenizer import CharTokenizer
@@ -314,7 +315,7 @@ class BigramLanguageModel(LanguageModel):
         return logits, loss
 
 
-GPT_NAMES = ("gpt-shakespeare", "bigram")
+GPT_NAMES = registry.names("gpt")
 
 
 def load_gpt(name: str = "gpt-shakespeare", directory=None) -> LanguageModel:

@@ -10,6 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from . import registry
 from .checkpoint import load_meta, load_state
 from .data import batches
 from .distributed import grad_sync, unwrap
@@ -181,7 +182,7 @@ def encode_all(model: VAE, images, batch_size: int = 1000):
     return torch.cat(mus), torch.cat(kls)
 
 
-VAE_NAMES = ("vae-z2", "vae-z16", "ae-z2")
+VAE_NAMES = registry.names("vae")
 
 
 def load_vae(name: str = "vae-z2", directory=None) -> VAE:

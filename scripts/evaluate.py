@@ -15,6 +15,7 @@ import sys
 import _common  # noqa: F401  (puts the repo root on sys.path)
 import torch
 
+from core import registry
 from core.checkpoint import WeightsError, load_meta
 from core.data import load_mnist, load_shakespeare
 from core.gan import load_generator
@@ -25,16 +26,6 @@ from core.metrics import accuracy, gaussian_stats, load_classifier, predict
 from core.vae import evaluate as vae_evaluate
 from core.vae import load_vae
 
-# name -> (metric key in metadata, tolerance, target check as (description, predicate))
-TARGETS = {
-    "classifier": ("test_accuracy", 0.002, ("≥ 0.990", lambda v: v >= 0.990)),
-    "vae-z2": ("test_loss", 0.5, ("≤ 145", lambda v: v <= 145)),
-    "vae-z16": ("test_loss", 0.5, ("≤ 100", lambda v: v <= 100)),
-    "ae-z2": ("test_loss", 0.5, (None, None)),
-    "gan": ("confident_share", 0.02, ("≥ 0.85", lambda v: v >= 0.85)),
-    "gpt-shakespeare": ("val_loss", 0.01, ("≤ 1.47", lambda v: v <= 1.47)),  # the lecture preset's target
-    "bigram": ("val_loss", 0.01, (None, None)),
-}
 
 
 class Data:
@@ -56,14 +47,15 @@ class Data:
 
 def measure(name: str, data: Data, quick: bool) -> tuple[float, str, bool]:
     """The model's metric, recomputed; a note with the other figures; whether those meet their target."""
-    if name == "classifier":
+    family = registry.entry(name).family
+    if family == "classifier":
         x, y = data.mnist_test()
         return accuracy(load_classifier(), x, y), "", True
-    if name.startswith(("vae", "ae")):
+    if family == "vae":
         x, _ = data.mnist_test()
         r = vae_evaluate(load_vae(name), x)
         return r["loss"], f"recon {r['recon']:.2f} + KL {r['kl']:.2f}", True
-    if name == "gan":
+    if family == "gan":
         meta = load_meta("gan")["metrics"]
         x, _ = data.mnist_test()
         classifier = load_classifier()
@@ -87,7 +79,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", default=None)
     p.add_argument("--quick", action="store_true", help="GPT loss on part of the validation split only")
-    p.add_argument("--only", nargs="*", default=None, choices=list(TARGETS))
+    p.add_argument("--only", nargs="*", default=None, choices=list(registry.BY_NAME))
     p.add_argument("--targets", action="store_true", help="also exit 1 when a model misses its target")
     args = p.parse_args()
     torch.set_grad_enabled(False)
@@ -95,8 +87,9 @@ def main() -> int:
 
     failures = 0
     print(f"{'model':<16} {'metric':<16} {'shipped':>9} {'measured':>9}  {'target':<8} result  notes")
-    for name in args.only or TARGETS:
-        key, tol, (target, meets) = TARGETS[name]
+    for name in args.only or registry.BY_NAME:
+        model = registry.entry(name)
+        key, tol, target, meets = model.metric, model.tolerance, model.target, model.meets
         try:
             shipped = load_meta(name)["metrics"][key]
         except WeightsError as e:
@@ -104,7 +97,7 @@ def main() -> int:
             continue
         value, note, others_ok = measure(name, data, args.quick)
         # a quick GPT run sees part of the split: the figure is a sample, so allow more slack
-        slack = tol * (10 if args.quick and name in ("gpt-shakespeare", "bigram") else 1)
+        slack = tol * (10 if args.quick and registry.entry(name).family == "gpt" else 1)
         agrees = abs(value - shipped) <= slack
         hits = (meets is None or meets(value)) and others_ok
         ok = agrees and hits

@@ -212,6 +212,25 @@ def server_usage(pids: list[int]) -> tuple[float, float]:
     return sum(rss_mb(p) for p in procs), sum(cpu_seconds(p) for p in procs)
 
 
+def renice_clients(nice: int, server_pids: list[int]) -> None:
+    """Give this script's browsers (every thread of every process below it, the server's excepted) the
+    niceness `nice`. Chromium sets its own processes' priorities as it goes, so this is re-applied."""
+    server = set(descendants(server_pids))
+    for pid in descendants([os.getpid()]):
+        if pid in server:
+            continue
+        try:
+            tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+        except OSError:
+            continue
+        for tid in tids:  # on Linux a niceness belongs to a thread
+            try:
+                if os.getpriority(os.PRIO_PROCESS, tid) < nice:
+                    os.setpriority(os.PRIO_PROCESS, tid, nice)
+            except OSError:
+                pass
+
+
 class OwnServer:
     """`streamlit run app.py` on a free port, its output in a log file that is kept afterwards."""
 
@@ -313,6 +332,8 @@ class Run:
 
     async def sampler(self, every: float) -> None:
         for _ in range(int(self.args.max_seconds / every) + 100):  # bounded; cancelled at the end anyway
+            if self.args.client_nice:
+                await asyncio.to_thread(renice_clients, self.args.client_nice, self.pids)
             await asyncio.to_thread(self.sample)
             await asyncio.sleep(every)
 
@@ -898,6 +919,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--poll", type=float, default=2, help="seconds between step-counter readings (default 2)")
     p.add_argument("--sample-every", type=float, default=2, help="seconds between RSS/CPU samples (default 2)")
     p.add_argument("--chromium", default=CHROMIUM, help=f"the Chromium binary (default {CHROMIUM})")
+    p.add_argument("--client-nice", type=int, default=10,
+                   help="niceness of this script and its browsers (not the server), so that the clients' rendering "
+                        "does not take the cores the measured server needs (default 10; 0: off)")
     a = p.parse_args(argv)
     a.scenario = list(dict.fromkeys(a.scenario or ["generate"]))
     if a.url and not a.url.startswith(("http://127.0.0.1", "http://localhost")):
@@ -933,6 +957,8 @@ def main(argv: list[str] | None = None) -> int:
         if server:
             server.wait_healthy(min(120, a.max_seconds))
         run.mark(f"server up at {url}")
+        if a.client_nice:
+            os.nice(a.client_nice)  # for Playwright's driver and Chromium (re-applied while sampling), not the server
         asyncio.run(asyncio.wait_for(run_scenarios(run), timeout=max(1, run.left())))
     except (asyncio.TimeoutError, TimeoutError):
         stopped_early = f"--max-seconds ({a.max_seconds:.0f} s) reached"
