@@ -1,7 +1,9 @@
 """Small UI helpers every page shares (no model logic here: that lives in core/)."""
 from __future__ import annotations
 
+import functools
 import traceback
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -12,6 +14,7 @@ from core.cache import SERVER_ID, janitor, scheduler
 from core.checkpoint import WeightsError
 from core.scheduler import Job
 
+TEXT_DIR = Path(__file__).resolve().parent.parent / "text"  # long explanations, one Markdown file each
 QUICK_S = 0.3  # a job that finishes within this never shows a waiting line
 
 
@@ -25,6 +28,12 @@ def run_page(page) -> None:
         st.error(f"Sorry, this page hit an unexpected problem: {type(e).__name__}: {e}")
         with st.expander("Details for a bug report"):
             st.code(traceback.format_exc())
+
+
+@functools.cache
+def prose(name: str) -> str:
+    """The explanation text/en/<name>.md, as Markdown (read once per server)."""
+    return (TEXT_DIR / "en" / f"{name}.md").read_text(encoding="utf-8")
 
 
 def weights_error(e: Exception) -> None:
