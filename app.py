@@ -3,17 +3,22 @@
 The page files live in app_pages/, not pages/: Streamlit treats a folder named pages/ beside the
 entry script as an old-style multipage app until st.navigation first runs, so a visitor who opened
 a deep link first after a server start got "Page not found" and the wrong sidebar.
+
+Icons are Material Symbols (":material/name:"), which ship with Streamlit: emoji need a font many
+machines lack, and there they showed as empty boxes.
 """
+
 import streamlit as st
 
 from app_pages._ui import run_page
 
-st.set_page_config(page_title="GenLab", page_icon="🧪", layout="wide")
+st.set_page_config(page_title="GenLab", page_icon=":material/science:", layout="wide")
 
 pages = [
-    st.Page("app_pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("app_pages/latent_space.py", title="Latent Space", icon="🌌", url_path="latent-space"),
-    st.Page("app_pages/gan_training.py", title="GAN Training", icon="🥊", url_path="gan-training"),
-    st.Page("app_pages/gpt_generation.py", title="GPT Generation", icon="✍️", url_path="gpt-generation"),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/latent_space.py", title="Latent Space", icon=":material/scatter_plot:", url_path="latent-space"),
+    st.Page("app_pages/gan_training.py", title="GAN Training", icon=":material/model_training:", url_path="gan-training"),
+    st.Page("app_pages/gpt_generation.py", title="GPT Generation", icon=":material/edit_note:", url_path="gpt-generation"),
+    st.Page("app_pages/glossary.py", title="Glossary", icon=":material/menu_book:", url_path="glossary"),
 ]
 run_page(st.navigation(pages))

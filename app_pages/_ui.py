@@ -37,7 +37,7 @@ def prose(name: str) -> str:
 
 
 def weights_error(e: Exception) -> None:
-    st.error(f"**This page needs model files that could not be loaded.**\n\n{e}", icon="📦")
+    st.error(f"**This page needs model files that could not be loaded.**\n\n{e}", icon=":material/inventory_2:")
 
 
 def load(loader, *args):
@@ -77,7 +77,8 @@ def wait(job: Job, what: str = "Waiting for the server"):
         box = st.empty()
         while not job.wait(0.2):
             ahead = job.ahead()
-            box.caption(f"⏳ {what}: {ahead} ahead of you in line…" if ahead else f"⏳ {what}…")
+            place = f": {ahead} ahead of you in line" if ahead else ""
+            box.caption(f":material/hourglass_empty: {what}{place}…")
         box.empty()
     return job.result()
 
@@ -99,7 +100,7 @@ def lost_run_notice(name: str, message: str) -> None:
             st.session_state[f"_{name}_lost"] = True
             del st.query_params[name]
     if st.session_state.get(f"_{name}_lost"):
-        st.info(message, icon="🔌")
+        st.info(message, icon=":material/power_off:")
 
 
 def to_image(x: torch.Tensor, scale: int = 1) -> np.ndarray:

@@ -1,58 +1,65 @@
-"""Home: what each model is, in a few plain sentences, and a card per shipped model."""
+"""Home: what each model is, in a few plain sentences, and a card per page with the models it shows.
+
+The cards are built from core/registry.py: a new shipped model appears here with its page.
+"""
+
 import streamlit as st
 
+from app_pages._ui import prose, weights_error
+from core import registry
 from core.cache import load_meta
 from core.checkpoint import WeightsError
 
-st.title("🧪 GenLab")
-st.markdown(
-    "A playground for three generative models, each defined, trained and shipped by this project. "
-    "Pick a page on the left, move things, and watch what the model does."
-)
-
-CARDS = [
-    {
-        "page": "app_pages/latent_space.py", "title": "Latent Space — VAE and autoencoder", "weights": ["vae-z2", "vae-z16", "ae-z2"],
-        "text": "An **autoencoder** squeezes a 28×28 digit through a few numbers (the *latent vector*) and "
-                "rebuilds it. A **variational** autoencoder (VAE) encodes each digit as a small cloud "
-                "N(μ, σ²) instead of a point and decodes a sample from it, z = μ + σ·ε: this "
-                "*reparameterization trick* keeps the randomness in ε so gradients still reach μ and σ, and "
-                "a KL penalty packs the clouds around the origin — so any point you pick decodes to a digit.",
-    },
-    {
-        "page": "app_pages/gan_training.py", "title": "GAN Training — generator vs discriminator", "weights": ["gan"],
-        "text": "A **generator** turns random noise into images; a **discriminator** tries to tell them from "
-                "real digits. Each learns from the other's mistakes. Watch a recorded training run, train "
-                "your own live, and see how the tug-of-war can wobble or *collapse* onto a few digits.",
-    },
-    {
-        "page": "app_pages/gpt_generation.py", "title": "GPT Generation — Shakespeare, one character at a time",
-        "weights": ["gpt-shakespeare", "bigram"],
-        "text": "A **GPT** predicts the next character from the ones before it. In each layer, "
-                "**self-attention** lets every position look back at earlier ones and pick what matters "
-                "(softmax(QKᵀ/√d)·V), then a feed-forward network thinks about it. Type a prompt and "
-                "watch Shakespeare-like text stream out; compare with the bigram model it started from.",
-    },
-]
+GLOSSARY = "app_pages/glossary.py"
 
 
-def model_line(name: str) -> str:
+def parameters(n: int) -> str:
+    """4,225 parameters; 824,897 reads better as 0.82 M parameters."""
+    return f"{n:,} parameters" if n < 100_000 else f"{n / 1e6:.2f} M parameters"
+
+
+def model_line(name: str) -> str | None:
+    """One line per shipped model: what it is, its size and data, its headline figure against its target."""
+    model = registry.entry(name)
     try:
         meta = load_meta(name)
-    except WeightsError as e:
-        return f"⚠️ `{name}`: {e}"
-    params = meta.get("parameters", 0)
-    return f"**{name}** · {params / 1e6:.2f} M parameters · {meta.get('dataset', '?')} · {meta.get('headline', '')}"
+    except WeightsError as e:  # Home lists every model: one missing file must not hide the others
+        weights_error(e)
+        return None
+    line = f"**{model.label}** (`{name}`) · {parameters(meta.get('parameters', 0))} · {model.dataset}"
+    if headline := meta.get("headline"):
+        line += f" · {headline}"
+    value = meta.get("metrics", {}).get(model.metric)
+    if model.target and value is not None:
+        verdict = "met" if model.meets(value) else "missed"
+        line += f" · target: {model.metric.replace('_', ' ')} {model.target} ({verdict})"
+    return line
 
 
-for card in CARDS:
+st.title(":material/science: GenLab")
+st.markdown(prose("home_intro"))
+
+# Direct links first: on a phone the sidebar starts collapsed, so the menu is out of sight.
+pages = list(dict.fromkeys(m.page for m in registry.MODELS if m.page))  # registry order, each page once
+links = st.columns(len(pages) + 1)
+for col, page in zip(links[:-1], pages, strict=True):
+    col.page_link(f"app_pages/{page}.py", icon=":material/arrow_forward:")  # the label is the page's own title
+links[-1].page_link(GLOSSARY, label="Glossary", icon=":material/menu_book:")
+
+for page in pages:
     with st.container(border=True):
-        st.subheader(card["title"])
-        st.markdown(card["text"])
-        for name in card["weights"]:
-            st.markdown(model_line(name))
-        st.page_link(card["page"], label=f"Open {card['title'].split(' —')[0]}", icon="➡️")
+        st.markdown(prose(f"home_{page}"))
+        for name in registry.names(page=page):
+            if line := model_line(name):
+                st.markdown(line)
+        st.page_link(f"app_pages/{page}.py", icon=":material/arrow_forward:")
 
 with st.container(border=True):
-    st.markdown("The **digit classifier** (" + model_line("classifier") + ") scores the GAN's samples and "
-                "colours the VAE's latent map.")
+    st.markdown(prose("home_helpers"))
+    for model in registry.MODELS:
+        if model.page is None and (line := model_line(model.name)):
+            st.markdown(line)
+
+st.page_link(
+    GLOSSARY, label="New words (latent vector, KL, FD, self-attention…)? The glossary explains them.", icon=":material/menu_book:"
+)

@@ -3,6 +3,7 @@ vector, interpolation, the decoded 2-D plane, and one digit's reconstruction wit
 
 Every function takes a model from core/vae.py (in eval mode) and only reads it.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,9 +14,11 @@ from .metrics import predict
 from .vae import VAE, kl_per_dim, reparameterize, vae_loss
 
 PRIOR_LIMIT = 4.0  # |z| <= 4 holds 99.99% of N(0, 1): room enough for a VAE's sliders
+UNUSED_KL = 0.05  # nats: a dimension whose mean KL is below this carries (almost) nothing
 
 
 # --- sliders ---------------------------------------------------------------------------------------
+
 
 def dims_by_kl(kl: torch.Tensor) -> list[int]:
     """Latent dimensions, most used first.
@@ -24,6 +27,11 @@ def dims_by_kl(kl: torch.Tensor) -> list[int]:
     model ignores has KL ~ 0: it is the same noise for every digit, so it holds no information.
     """
     return torch.argsort(kl, descending=True, stable=True).tolist()
+
+
+def slider_order(kl: torch.Tensor) -> list[int]:
+    """The order the page shows dimensions in: x then y on a 2-D plane, most used first otherwise."""
+    return dims_by_kl(kl) if len(kl) > 2 else list(range(len(kl)))
 
 
 def slider_bounds(mu: torch.Tensor, variational: bool, limit: float = PRIOR_LIMIT) -> tuple[torch.Tensor, torch.Tensor]:
@@ -60,12 +68,19 @@ def click_to_latent(selection, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tens
     return clamp_latent(torch.tensor([float(point["x"]), float(point["y"])]), lo, hi)
 
 
+def cover(lo: torch.Tensor, hi: torch.Tensor, z: torch.Tensor, margin: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bounds widened to show every row of z (N, d) with a margin: the prior's draws can land far
+    outside the region where an autoencoder put its codes."""
+    return torch.minimum(lo, z.min(0).values - margin), torch.maximum(hi, z.max(0).values + margin)
+
+
 def prior_draws(n: int, dim: int, seed: int) -> torch.Tensor:
     """n latent vectors drawn from the prior N(0, I); the same seed gives the same draws."""
     return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed))
 
 
 # --- decoding and reading ---------------------------------------------------------------------------
+
 
 @torch.no_grad()
 def decode(model: VAE, z: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
@@ -83,6 +98,7 @@ def read_digits(classifier, images: torch.Tensor) -> tuple[torch.Tensor, torch.T
 
 
 # --- interpolation ----------------------------------------------------------------------------------
+
 
 def lerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """Straight line from z0 (t=0) to z1 (t=1); t has shape (steps,) and gives (steps, d)."""
@@ -120,6 +136,7 @@ def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str = "l
 
 # --- the 2-D plane -----------------------------------------------------------------------------------
 
+
 def square_cells(lo: torch.Tensor, hi: torch.Tensor, n: int) -> tuple[int, int]:
     """(columns, rows) of a grid over [lo, hi] with n cells along the longer side and square cells,
     so decoded digits are not stretched where the plane is wider than tall (the autoencoder's)."""
@@ -153,6 +170,7 @@ def classify_plane(model: VAE, classifier, lo, hi, cols: int, rows: int | None =
 
 # --- one digit's reconstruction -------------------------------------------------------------------
 
+
 @torch.no_grad()
 def reconstruct(model: VAE, x: torch.Tensor, samples: int = 4, generator: torch.Generator | None = None) -> dict:
     """One digit x (1, 1, 28, 28) in [0, 1] through the model, and the loss it was trained on.
@@ -173,7 +191,9 @@ def reconstruct(model: VAE, x: torch.Tensor, samples: int = 4, generator: torch.
         "mu": mu[0],
         "sigma": torch.exp(0.5 * logvar[0]) if logvar is not None else None,
         "kl_per_dim": kl_per_dim(mu, logvar)[0] if logvar is not None else torch.zeros_like(mu[0]),
-        "mean_image": model.decode(mu)[0],      # the decoded centre of the cloud
+        "mean_image": model.decode(mu)[0],  # the decoded centre of the cloud
         "sample_images": torch.sigmoid(logits),  # decoded draws from the cloud
-        "recon": recon.item(), "kl": kl.item(), "loss": loss.item(),
+        "recon": recon.item(),
+        "kl": kl.item(),
+        "loss": loss.item(),
     }

@@ -5,6 +5,7 @@
 scripts/benchmark.py imports bench_gan(). Uses MNIST from the data root when present, else the
 digits shipped in weights/gan.history.safetensors.
 """
+
 from __future__ import annotations
 
 import statistics
@@ -22,6 +23,7 @@ from core.device import configure_threads  # noqa: E402
 from core.gan import load_history  # noqa: E402
 from core.live_gan import LIVE_SETTINGS, LiveDigitGAN, LiveToyGAN, mnist_digits, shipped_digits  # noqa: E402
 from core.metrics import load_classifier  # noqa: E402
+from figures.gan import replay_moment  # noqa: E402
 
 
 def steps_per_second(live, warmup: int = 5, seconds: float = 10.0) -> float:
@@ -41,9 +43,11 @@ def seconds_until_recognisable(live, confident: float = 0.3, limit: float = 300.
     return live.train_seconds, live.steps
 
 
-def bench_gan(seconds: float = 10.0) -> list[dict]:
-    from app_pages.gan_training import replay_moment  # the page's own figure builder (the page body does not run)
+def row(metric: str, value: float, unit: str) -> dict:
+    return {"model": "gan", "metric": metric, "value": value, "unit": unit}
 
+
+def bench_gan(seconds: float = 10.0) -> list[dict]:
     threads = configure_threads()  # what the app uses
     rows = []
     try:
@@ -52,15 +56,12 @@ def bench_gan(seconds: float = 10.0) -> list[dict]:
         data, source = shipped_digits(load_tensors("gan.history")), "shipped digits"
     live = LiveDigitGAN(data, load_classifier(), seed=0)  # with the classifier's snapshots, as on the page
     assert live.trainer.settings.batch_size == LIVE_SETTINGS.batch_size == 64
-    rows.append({"model": "gan", "metric": f"live training steps/s ({source}, batch 64, {threads} threads)",
-                 "value": round(steps_per_second(live, seconds=seconds), 1), "unit": "steps/s"})
-    fresh = LiveDigitGAN(data, load_classifier(), seed=0)
-    secs, steps = seconds_until_recognisable(fresh)
-    rows.append({"model": "gan", "metric": f"live: seconds until 30% of samples are >=90% sure ({steps} steps)",
-                 "value": round(secs, 1), "unit": "s"})
-    toy = LiveToyGAN("ring", seed=0)
-    rows.append({"model": "gan", "metric": f"toy 2-D GAN steps/s (ring, batch 256, {threads} threads)",
-                 "value": round(steps_per_second(toy, seconds=seconds / 2), 1), "unit": "steps/s"})
+    rate = steps_per_second(live, seconds=seconds)
+    rows.append(row(f"live training steps/s ({source}, batch 64, {threads} threads)", round(rate, 1), "steps/s"))
+    secs, steps = seconds_until_recognisable(LiveDigitGAN(data, load_classifier(), seed=0))
+    rows.append(row(f"live: seconds until 30% of samples are >=90% sure ({steps} steps)", round(secs, 1), "s"))
+    rate = steps_per_second(LiveToyGAN("ring", seed=0), seconds=seconds / 2)
+    rows.append(row(f"toy 2-D GAN steps/s (ring, batch 256, {threads} threads)", round(rate, 1), "steps/s"))
 
     tensors, meta = load_history()
     middle = len(tensors["moment.step"]) // 2
@@ -70,8 +71,7 @@ def bench_gan(seconds: float = 10.0) -> list[dict]:
         start = time.perf_counter()
         replay_moment(tensors, meta, middle)
         times.append(time.perf_counter() - start)
-    rows.append({"model": "gan", "metric": "draw one replay moment (grid + 3 figures)",
-                 "value": round(statistics.median(times) * 1000, 1), "unit": "ms"})
+    rows.append(row("draw one replay moment (grid + 3 figures)", round(statistics.median(times) * 1000, 1), "ms"))
     return rows
 
 

@@ -1,4 +1,6 @@
 """Every page runs; a broken weight file is a friendly message on its own page only."""
+
+import re
 import shutil
 
 import pytest
@@ -6,7 +8,14 @@ import pytest
 from conftest import ROOT, no_errors
 from core.checkpoint import weights_dir
 
-PAGES = ["app_pages/home.py", "app_pages/latent_space.py", "app_pages/gan_training.py", "app_pages/gpt_generation.py"]
+PAGES = ["app_pages/home.py", "app_pages/latent_space.py", "app_pages/gan_training.py", "app_pages/gpt_generation.py",
+         "app_pages/glossary.py"]  # fmt: skip
+# Pictographs that need an emoji font (without one they are empty boxes): Material icons instead.
+EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u23e9-\u23fa\u2b50\u2b55\ufe0f]")
+GLOSSARY_TERMS = ["Latent vector", "Encoder / decoder", "μ and σ", "N(0, I)", "Reparameterization trick", "KL divergence",
+                  "nats/image", "Reconstruction loss", "Generator / discriminator", "D(x) and D(G(z))", "Fréchet distance",
+                  "Mode collapse", "EMA", "Token", "Context / block size", "Self-attention", "Head", "Temperature",
+                  "Top-k / top-p", "Validation loss", "Bigram", "Residual connection", "LayerNorm", "Dropout"]  # fmt: skip
 
 
 def test_home_shows_a_card_per_model(app):
@@ -14,7 +23,35 @@ def test_home_shows_a_card_per_model(app):
     text = " ".join(m.value for m in app.markdown)
     for name in ("vae-z2", "vae-z16", "ae-z2", "gan", "gpt-shakespeare", "bigram", "classifier"):
         assert name in text
-    assert "parameters" in text
+    # sizes read as sizes: not "bigram · 0.00 M parameters"
+    assert "4,225 parameters" in text and "0.82 M parameters" in text and "0.00 M" not in text
+
+
+def test_home_links_every_page_and_does_not_assume_a_sidebar(app):
+    text = " ".join(m.value for m in app.markdown)
+    assert "on the left" not in text  # on a phone the sidebar is collapsed
+    links = [link.proto.page for link in app.get("page_link")]
+    assert {"latent-space", "gan-training", "gpt-generation", "glossary"} <= set(links)
+
+
+def test_the_shell_and_my_pages_use_no_emoji():
+    files = [ROOT / "app.py", *(ROOT / p for p in PAGES if p.rsplit("/", 1)[1] in ("home.py", "gpt_generation.py", "glossary.py"))]
+    files += sorted((ROOT / "text" / "en").glob("home_*.md")) + sorted((ROOT / "text" / "en").glob("gpt_*.md"))
+    files += [ROOT / "text" / "en" / "glossary.md"]
+    for path in files:
+        found = EMOJI.findall(path.read_text(encoding="utf-8"))
+        assert not found, f"{path.relative_to(ROOT)} uses {found}: use a :material/…: icon"
+
+
+def test_the_glossary_defines_the_words_the_pages_use(app):
+    app.switch_page("app_pages/glossary.py").run()
+    no_errors(app)
+    text = " ".join(m.value for m in app.markdown)
+    missing = [term for term in GLOSSARY_TERMS if term not in text]
+    assert not missing, missing
+    app.text_input(key="glossary_find").set_value("KL").run()  # finding a word shows only its definitions
+    found = " ".join(m.value for m in app.markdown)
+    assert "KL divergence" in found and "Dropout" not in found
 
 
 @pytest.mark.parametrize("page", PAGES[1:])

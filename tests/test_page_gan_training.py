@@ -1,7 +1,9 @@
 """The GAN Training page through AppTest, on tiny model files made here (fast, and independent of the
 shipped weights), plus one pass over the shipped weights when they are present."""
+
 from __future__ import annotations
 
+import re
 import shutil
 import time
 
@@ -14,7 +16,6 @@ from core.data import DataUnavailableError
 from core.gan import GANConfig, GANTrainer, TrainSettings, mnist_sampler, new_mnist_gan
 from core.gan_history import TrainingHistory
 from core.metrics import ClassifierConfig, DigitClassifier
-from app_pages.gan_training import TABS
 
 PAGE = "app_pages/gan_training.py"
 CMD = "python scripts/train_gan.py"
@@ -34,17 +35,32 @@ def gan_weights(tmp_path, monkeypatch):
     G, D = new_mnist_gan(TINY, gen)
     digits = torch.rand(32, 1, 28, 28, generator=gen)
     trainer = GANTrainer(G, D, mnist_sampler(digits), TINY.latent_dim, TrainSettings(batch_size=8), gen)
-    history = TrainingHistory(torch.randn(64, TINY.latent_dim, generator=gen), classifier,
-                              classifier.features(digits).detach(), n_eval=64)
+    history = TrainingHistory(
+        torch.randn(64, TINY.latent_dim, generator=gen), classifier, classifier.features(digits).detach(), n_eval=64
+    )
     history.snapshot(G, 0)
     for step in range(1, 11):
         history.log(trainer.step())
         if step in (5, 10):
             history.snapshot(G, step)
-    save_checkpoint(G, "gan", {"config": {"latent_dim": 8, "g_channels": 4, "d_channels": 4}, "steps": 10,
-                               "epochs": 0.1, "metrics": {"fid_floor": 1.5}}, d)
-    save_tensors(d / "gan.history.safetensors",
-                 {**history.to_tensors(), "digits": (digits * 255).to(torch.uint8), "digit_labels": torch.arange(32)})
+    metrics = {"fid_floor": 1.5, "confident_share": 0.5, "fid": 3.25, "eval_samples": 2000, "eval_seed": 12345}
+    save_checkpoint(
+        G,
+        "gan",
+        {
+            "config": {"latent_dim": 8, "g_channels": 4, "d_channels": 4},
+            "steps": 10,
+            "epochs": 0.1,
+            "hardware": "a test",
+            "metrics": metrics,
+            "headline": "50% confident digits, FD 3.2",
+        },
+        d,
+    )
+    save_tensors(
+        d / "gan.history.safetensors",
+        {**history.to_tensors(), "digits": (digits * 255).to(torch.uint8), "digit_labels": torch.arange(32)},
+    )
     monkeypatch.setenv("GENLAB_WEIGHTS", str(d))
     return d, history
 
@@ -57,10 +73,18 @@ def page(app, gan_weights, tiny_mnist, monkeypatch):
     return app
 
 
+TABS = {"replay": "Replay the training", "live": "Train one live", "toy": "Toy 2-D GAN", "explore": "Explore the generator"}
+
+
 def open_tab(at, name: str):
-    at.session_state["gan_tab"] = TABS[name]
-    at.run()
+    open_tab_allowing_errors(at, name)
     no_errors(at)
+    return at
+
+
+def open_tab_allowing_errors(at, name: str):
+    at.session_state["gan_tab"] = next(t.label for t in at.tabs if t.label.endswith(TABS[name]))  # the label with its icon
+    at.run()
     return at
 
 
@@ -77,6 +101,7 @@ def markdown_text(at) -> str:
 
 # -- replay ----------------------------------------------------------------------------------
 
+
 def test_replay_scrubber_changes_the_shown_moment(page, gan_weights):
     _, history = gan_weights
     assert "**Step 10** of 10" in markdown_text(page)  # opens at the end of training
@@ -92,6 +117,53 @@ def test_replay_scrubber_changes_the_shown_moment(page, gan_weights):
     assert len(page.get("plotly_chart")) == 3  # losses, class shares, Fréchet distance
 
 
+def test_page_uses_material_icons_and_links_the_glossary(page):
+    """Emoji showed as empty boxes on machines without an emoji font; Material icons ship with Streamlit."""
+    assert all(t.label.startswith(":material/") for t in page.tabs)
+    assert all(b.proto.icon.startswith(":material/") for b in page.button)
+    assert [p.proto.page for p in page.get("page_link")] == ["glossary"]
+
+
+def test_the_page_and_its_texts_use_no_emoji():
+    """Pictographs need an emoji font (without one they are empty boxes); Material icons need none."""
+    emoji = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\u23e9-\u23fa\u2b50\u2b55\ufe0f]")
+    files = [ROOT / PAGE, ROOT / "figures" / "gan.py", *sorted((ROOT / "text" / "en").glob("gan_*.md"))]
+    assert len(files) > 5
+    for path in files:
+        assert not emoji.findall(path.read_text(encoding="utf-8")), path
+
+
+def test_replay_explains_the_untrained_generator(page, gan_weights):
+    """Step 0 is a flat grey square for every noise vector, and the page says so instead of promising static."""
+    _, history = gan_weights
+    first = history.moments[0]
+    assert int(first["samples"].max()) - int(first["samples"].min()) <= 8  # the tiny generator starts flat too
+    page.select_slider(key="replay_step").set_value(0).run()
+    no_errors(page)
+    text = markdown_text(page)
+    assert "flat grey squares, not static" in text and f"Confident is {first['confident_share']:.0%}" in text
+    assert "static into" not in text
+    plain = page.image[0].value
+    page.toggle(key="replay_stretch").set_value(True).run()
+    no_errors(page)
+    assert page.image[0].value != plain  # stretched: the faint pattern becomes visible
+
+
+def test_replay_last_moment_explains_the_headline(page, gan_weights):
+    """The last moment's own scores differ from Home's headline (evaluate.py's samples): the page says why."""
+    _, history = gan_weights
+    last = history.moments[-1]
+    text = markdown_text(page)
+    assert "Why Home says 50% and FD 3.2" in text and f"FD {last['fid']:.1f}" in text and "2,000 samples" in text
+    assert any(
+        "target: confident share ≥ 0.85, not met" in c.value and "python scripts/train_gan.py" in c.value for c in page.caption
+    )  # the registry's target and command
+
+
+def test_replay_downloads(page):
+    assert {d.proto.label for d in page.get("download_button")} == {"This grid (PNG)", "The training (GIF)"}
+
+
 def test_replay_play_starts_from_the_beginning_and_pauses(page):
     page.button(key="replay_play").click().run()
     no_errors(page)
@@ -104,6 +176,7 @@ def test_replay_play_starts_from_the_beginning_and_pauses(page):
 
 
 # -- live training ---------------------------------------------------------------------------
+
 
 def test_live_step_advances_one_step_and_reset_clears_it(page):
     at = open_tab(page, "live")
@@ -119,6 +192,14 @@ def test_live_step_advances_one_step_and_reset_clears_it(page):
     assert "**Step 0**" in markdown_text(at)
 
 
+def test_live_charts_keep_their_places_before_the_first_step(page):
+    """Every chart is there from step 0 (a chart that appears later shifts everything under it on a redraw)."""
+    at = open_tab(page, "live")
+    assert [c.proto.id != "" for c in at.get("plotly_chart")] == [True] * 3  # losses, class shares, confident share
+    assert "No steps yet: press Start or Step." in at.get("plotly_chart")[0].proto.spec
+    assert [d.proto.label for d in at.get("download_button")] == ["These samples (PNG)"]
+
+
 def test_live_controls_start_pause_and_settings(page):
     at = open_tab(page, "live")
     at.select_slider(key="live_batch").set_value(32).run()
@@ -128,13 +209,15 @@ def test_live_controls_start_pause_and_settings(page):
     settings = at.session_state["live_gan"].trainer.settings
     assert (settings.batch_size, settings.lr_d, settings.d_steps) == (32, 1e-4, 2)
     open_tab(at, "replay")  # the live tab's widgets are gone now...
-    open_tab(at, "live")    # ...and come back showing what the GAN still uses
+    open_tab(at, "live")  # ...and come back showing what the GAN still uses
     assert at.select_slider(key="live_batch").value == 32
     assert at.session_state["live_gan"].trainer.settings.batch_size == 32
     at.button(key="live_start").click().run()  # training goes on in the background, on the scheduler
     no_errors(at)
     live = at.session_state["live_gan"]
-    assert live.running and until(lambda: live.steps > 0)
+    assert live.running and until(lambda: live.steps > 2)
+    at.run()
+    assert "steps/s (last 10 s)" in markdown_text(at)  # measured over wall time, like a stopwatch
     at.button(key="live_pause").click().run()
     no_errors(at)
     steps = at.session_state["live_gan"].steps
@@ -179,6 +262,21 @@ def test_live_nan_loss_pauses_with_a_message_and_reset_recovers(page):
     assert at.session_state["live_gan"].problem is None
 
 
+def test_an_unexpected_error_in_the_live_view_is_a_message_not_a_traceback(page, monkeypatch):
+    """A friendly message in place of the live view; the controls above it stay usable. (The view's own guard, for
+    timer reruns that skip app.py's, cannot be driven from AppTest: a full run is caught by it first.)"""
+    at = open_tab(page, "live")
+
+    def broken():
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(at.session_state["live_gan"], "view", broken)
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Sorry, this page hit an unexpected problem: RuntimeError: boom"]
+    assert at.button(key="live_reset")  # the rest of the tab is still there
+
+
 def test_live_uses_the_shipped_digits_without_a_dataset(page, monkeypatch):
     def offline(*args, **kwargs):
         raise DataUnavailableError("offline")
@@ -194,10 +292,12 @@ def test_live_uses_the_shipped_digits_without_a_dataset(page, monkeypatch):
 
 # -- toy GAN ---------------------------------------------------------------------------------
 
+
 def test_toy_gan_controls(page):
     at = open_tab(page, "toy")
     assert {m.label for m in at.metric} >= {"Modes covered", "Points on a mode"}
     assert any(m.label == "Modes covered" and m.value.endswith("/ 8") for m in at.metric)
+    assert len(at.get("plotly_chart")) == 3  # plane, modes covered, losses: all there before the first step
     at.button(key="toy_step").click().run()
     no_errors(at)
     assert at.session_state["toy_gan"].steps == 1
@@ -216,6 +316,7 @@ def test_toy_gan_controls(page):
 
 # -- explore ---------------------------------------------------------------------------------
 
+
 def test_explore_the_generator(page):
     at = open_tab(page, "explore")
     assert len(at.image) == 2  # the sample grid and the interpolation strip
@@ -227,12 +328,15 @@ def test_explore_the_generator(page):
     at.slider(key="explore_steps").set_value(5).run()
     no_errors(at)
     assert at.image[1].value != strip
+    assert [d.proto.label for d in at.get("download_button")] == ["These samples (PNG)", "This walk (PNG)"]
 
 
 # -- missing files ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("missing, tab", [("gan.history.safetensors", "replay"), ("gan.safetensors", "explore"),
-                                          ("gan.json", "explore")])
+
+@pytest.mark.parametrize(
+    "missing, tab", [("gan.history.safetensors", "replay"), ("gan.safetensors", "explore"), ("gan.json", "explore")]
+)
 def test_missing_gan_files_show_the_training_command(app, gan_weights, tmp_path, monkeypatch, missing, tab):
     d, _ = gan_weights
     broken = tmp_path / "broken"
@@ -243,12 +347,6 @@ def test_missing_gan_files_show_the_training_command(app, gan_weights, tmp_path,
     at = open_tab_allowing_errors(app, tab)
     assert not at.exception
     assert any(missing in e.value and CMD in e.value for e in at.error), [e.value for e in at.error]
-
-
-def open_tab_allowing_errors(at, name: str):
-    at.session_state["gan_tab"] = TABS[name]
-    at.run()
-    return at
 
 
 def test_shipped_weights_render_every_tab(app, monkeypatch):

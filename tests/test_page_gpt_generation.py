@@ -3,20 +3,26 @@
 It runs on a copy of the shipped gpt-shakespeare and bigram weights; where those are not trained yet,
 on small untrained stand-ins written in the same format, so the page's logic is tested either way.
 """
+
 from __future__ import annotations
 
 import html
+import json
 import shutil
+import time
 from dataclasses import asdict
 
 import pytest
 import torch
 
 from conftest import no_errors
+from core import registry
 from core.checkpoint import load_meta, save_checkpoint, weights_dir
 from core.gpt import GPT, GPT_NAMES, BigramLanguageModel, GPTConfig
+from core.gpt_tools import visible
 
 PAGE = "app_pages/gpt_generation.py"
+TYPING = {"slow": 20}  # the page's slow typing speed, in characters per second
 VOCAB = "\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # tiny Shakespeare's characters
 
 
@@ -29,9 +35,18 @@ def write_stand_in(name: str, directory) -> None:
         else:
             cfg = GPTConfig(vocab_size=len(VOCAB), block_size=64, n_embd=32, n_head=2, n_layer=2, dropout=0.0)
             model, config = GPT(cfg), asdict(cfg)
-    meta = {"model": "bigram" if name == "bigram" else "gpt", "preset": "test", "config": config, "vocab": VOCAB,
-            "dataset": "none (an untrained stand-in)", "steps": 0, "best_iter": 0, "wall_time_s": 0.0,
-            "metrics": {"val_loss": 4.17}, "curve": []}
+    meta = {
+        "model": "bigram" if name == "bigram" else "gpt",
+        "preset": "test",
+        "config": config,
+        "vocab": VOCAB,
+        "dataset": "none (an untrained stand-in)",
+        "steps": 0,
+        "best_iter": 0,
+        "wall_time_s": 0.0,
+        "metrics": {"val_loss": 4.17},
+        "curve": [],
+    }
     save_checkpoint(model, name, meta, directory)
 
 
@@ -86,12 +101,16 @@ def test_generate_gives_the_requested_length_and_a_seed_repeats(app, weights):
     assert other != first["text"]
 
 
-@pytest.mark.parametrize("prompt,note,kept", [
-    ("Ação, café", "replaced", "Acao, cafe"),
-    ("to be 😀 or ☃ not", "dropped", "to be  or  not"),
-    ("", "newline", "\n"),
-    ("To be, or not to be " * 5000, "of 100,000 characters", None),
-], ids=["accents", "emoji", "empty", "100k"])
+@pytest.mark.parametrize(
+    "prompt,note,kept",
+    [
+        ("Ação, café", "replaced", "Acao, cafe"),
+        ("to be 😀 or ☃ not", "dropped", "to be  or  not"),
+        ("", "newline", "\n"),
+        ("To be, or not to be " * 5000, "of 100,000 characters", None),
+    ],
+    ids=["accents", "emoji", "empty", "100k"],
+)
 def test_bad_prompts_are_fixed_and_explained(app, weights, prompt, note, kept):
     at = open_page(app)
     res = generate(at, prompt, length=5)
@@ -109,7 +128,8 @@ def test_compare_step_and_attention(app, weights):
     at.button(key="gpt_compare_go").click().run()
     no_errors(at)
     cmp = at.session_state["gpt_compare"]
-    assert len(cmp["bigram"]) == 20 and len(cmp["gpt"]) == 20
+    assert set(cmp["texts"]) == set(GPT_NAMES)  # every model of the page, from the registry
+    assert all(len(text) == 20 for text in cmp["texts"].values())
 
     at.button(key="gpt_step").click().run()  # one character drawn from the odds, appended to the prompt
     no_errors(at)
@@ -120,6 +140,75 @@ def test_compare_step_and_attention(app, weights):
     at.radio(key="gpt_layer").set_value(n_layer).run()
     no_errors(at)
     assert len(at.get("plotly_chart")) >= 3  # odds, one head's heatmap, every head's heatmaps
+
+
+def one_head_map(at, says: str) -> dict:
+    """The layout and data of the one-head attention heatmap, whose heading must say `says`."""
+    assert any(says in m.value for m in at.markdown), [m.value for m in at.markdown if "characters looks" in m.value]
+    for element in at.get("plotly_chart"):
+        spec = json.loads(element.proto.spec)
+        if spec["data"][0]["type"] == "heatmap" and "ticktext" in spec["layout"]["yaxis"]:
+            return spec
+    raise AssertionError("no attention heatmap with character labels")
+
+
+def grid_size(spec: dict) -> tuple[int, ...]:
+    """The shape of a heatmap's z, as Plotly serialised it (a plain list, or typed-array bytes with a shape)."""
+    z = spec["data"][0]["z"]
+    return tuple(int(n) for n in z["shape"].split(",")) if isinstance(z, dict) else (len(z), len(z[0]))
+
+
+def test_attention_shows_as_many_characters_as_it_says(app, weights):
+    """The visitor saw "Characters shown 48" above a 9-character map: now the slider ends at the prompt's length."""
+    at = open_page(app)
+    text = "To be, or not to be: that is"
+    at.text_area(key="gpt_prompt").set_value(text).run()
+    no_errors(at)
+    slider = at.slider(key="gpt_attn_chars")
+    assert slider.max == len(text) and slider.value <= len(text)
+    slider.set_value(20).run()
+    spec = one_head_map(at, "where each of the last 20 characters")
+    assert spec["layout"]["yaxis"]["ticktext"] == [visible(c) for c in text[-20:]]
+    assert grid_size(spec) == (20, 20)
+
+    at.text_area(key="gpt_prompt").set_value("ROMEO:\n").run()  # shorter than any slider: no slider, a true count
+    no_errors(at)
+    assert not [s for s in at.slider if s.key == "gpt_attn_chars"]
+    assert any("All 7 characters" in c.value for c in at.caption)
+    assert grid_size(one_head_map(at, "where each of the last 7 characters")) == (7, 7)
+
+
+def test_status_above_the_text_a_download_and_a_typing_speed(app, weights):
+    at = open_page(app)
+    fast = generate(at, "ROMEO:\n", length=12, seed=2)
+    kinds = [child.type for child in at.tabs[0].children.values()]
+    assert kinds.index("caption") < kinds.index("html")  # the status line stays in view as the text grows
+    [download] = at.get("download_button")
+    assert download.proto.label.startswith("Download") and download.proto.url.endswith(".txt")
+
+    at.radio(key="gpt_typing").set_value("slow")
+    started = time.perf_counter()
+    slow = generate(at, length=30, seed=2)
+    elapsed = time.perf_counter() - started
+    no_errors(at)
+    assert slow["text"][:12] == fast["text"]  # the display is paced, not the model: the same text
+    assert elapsed >= 30 / TYPING["slow"] * 0.95
+    assert slow["seconds"] + 0.3 < elapsed  # the caption's time is the model's, not the typing's
+
+
+def test_the_bigram_can_be_picked_and_the_card_shows_no_machine_paths(app, weights):
+    at = open_page(app)
+    assert at.selectbox(key="gpt_model").options == [registry.entry(n).label for n in registry.names(page="gpt_generation")]
+    card = " ".join(m.value for m in at.markdown)
+    assert registry.entry("gpt-shakespeare").train_command in card
+    assert "--data-dir" not in card.replace("`$GENLAB_DATA`", "") and "shared/data" not in card
+
+    at.selectbox(key="gpt_model").set_value("bigram").run()
+    no_errors(at)
+    assert not [i for i in at.info if "adjusted" in i.value]  # reading one character is the bigram's nature, not a cut
+    assert len(generate(at, "ROMEO:\n", length=10)["text"]) == 10
+    assert any("no attention" in i.value for i in at.info)  # the attention tab says why it is empty
+    assert any("table of next-character scores" in m.value for m in at.markdown)
 
 
 def test_missing_gpt_weights_explain_how_to_train(app, weights):

@@ -1,17 +1,27 @@
-"""AppTest of the Latent Space page: sliders decode live, every model and control runs, missing files
-give a friendly message."""
+"""AppTest of the Latent Space page: sliders decode live, the map marks z and decodes any point clicked,
+every model and control runs, missing files give a friendly message."""
+
 from __future__ import annotations
 
+import json
+import re
 import shutil
 
 import pytest
 import torch
 
 from conftest import no_errors
+from core import registry
 from core.checkpoint import load_tensors, weights_dir
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 PAGE = "app_pages/latent_space.py"
-TABS = ["🎛️ Sliders & map", "🔁 Reconstruction", "🎞️ Interpolation", "⚖️ AE vs VAE"]
+TABS = [
+    ":material/tune: Sliders & map",
+    ":material/compare: Reconstruction",
+    ":material/linear_scale: Interpolation",
+    ":material/balance: AE vs VAE",
+]
 FILES = [f"{n}.{s}" for n in ("vae-z2", "vae-z16", "ae-z2") for s in ("json", "safetensors", "data.safetensors")]
 
 
@@ -35,6 +45,111 @@ def decoded_image(at) -> str:
 
 def slider_values(at, name: str, dim: int) -> list[float]:
     return [at.slider(key=f"ls_z_{name}_{i}").value for i in range(dim)]
+
+
+def chart(at, key: str) -> dict:
+    """The Plotly figure a chart sends to the browser."""
+    return json.loads(next(c for c in at.get("plotly_chart") if c.key == key).proto.spec)
+
+
+def marker(at, name: str = "vae-z2") -> list[float]:
+    z = next(t for t in chart(at, f"ls_map_{name}")["data"] if t["name"] == "z now")
+    return [z["x"][0], z["y"][0]]
+
+
+def click(at, key: str, x: float, y: float):
+    """What the browser sends when a point of the chart is clicked: the selection as the chart's widget state
+    (JSON text). AppTest has no Plotly element to click: this adds that state to the others and runs the page."""
+    chart_id = next(c for c in at.get("plotly_chart") if c.key == key).proto.id
+    states = at._tree.get_widget_states()
+    selection = {"points": [{"x": x, "y": y, "curve_number": 0, "point_number": 0}], "point_indices": [0], "box": [], "lasso": []}
+    states.widgets.append(WidgetState(id=chart_id, string_value=json.dumps({"selection": selection})))
+    return at._run(states)
+
+
+def test_models_come_from_the_registry(page):
+    radio = page.radio(key="ls_model")
+    assert tuple(radio.options) == registry.names(page="latent_space") == ("vae-z2", "vae-z16", "ae-z2")
+    assert [c for c in radio.proto.captions] == [registry.entry(n).label for n in radio.options]
+
+
+# pictographs, dingbats, circle arrows (the old ↺): empty boxes where the machine has no emoji font
+EMOJI = re.compile("[\U0001f000-\U0001faff\u21ba\u21bb\u2600-\u27bf\u2b00-\u2bff\ufe0f]")
+
+
+def test_no_emoji_only_material_icons(page):
+    at = page
+    for tab in TABS:
+        at.session_state["ls_tab"] = tab
+        at.run()
+        no_errors(at)
+        texts = [t.label for t in at.tabs] + [b.label for b in at.button] + [e.label for e in at.expander]
+        texts += [m.value for m in (*at.title, *at.markdown, *at.caption, *at.info)]
+        assert not [t for t in texts if EMOJI.search(t)]
+        assert all(b.proto.icon.startswith(":material/") for b in at.button if b.proto.icon)
+    assert all(t.label.startswith(":material/") for t in at.tabs)
+
+
+def test_the_map_marks_the_current_z(page):
+    assert marker(page) == pytest.approx(slider_values(page, "vae-z2", 2), abs=1e-6)
+    page.slider(key="ls_z_vae-z2_0").set_value(1.5).run()
+    page.slider(key="ls_z_vae-z2_1").set_value(-2.0).run()
+    assert marker(page) == pytest.approx([1.5, -2.0], abs=1e-6)
+    for background in ("classifier's reading", "nothing"):
+        page.radio(key="ls_map_bg").set_value(background).run()
+        no_errors(page)
+        assert marker(page) == pytest.approx([1.5, -2.0], abs=1e-6)
+
+
+@pytest.mark.parametrize("name", ["vae-z2", "ae-z2"])
+def test_clicking_empty_background_decodes_that_point(page, name):
+    page.radio(key="ls_model").set_value(name).run()
+    grid = next(t for t in chart(page, f"ls_map_{name}")["data"] if t["name"] == "click")
+    assert grid["marker"]["opacity"] == 0  # invisible targets all over the plane
+    lo = [page.slider(key=f"ls_z_{name}_{i}").min for i in range(2)]
+    hi = [page.slider(key=f"ls_z_{name}_{i}").max for i in range(2)]
+    spot = [lo[0] + 0.9 * (hi[0] - lo[0]), lo[1] + 0.1 * (hi[1] - lo[1])]  # a corner far from most codes
+    image = decoded_image(page)
+    click(page, f"ls_map_{name}", *spot)
+    no_errors(page)
+    assert slider_values(page, name, 2) == pytest.approx(spot, abs=0.006)
+    assert marker(page, name) == pytest.approx(spot, abs=0.006)
+    assert decoded_image(page) != image
+    click(page, f"ls_map_{name}", 1e6, -1e6)  # a point outside the plane is held to the sliders' bounds
+    assert slider_values(page, name, 2) == pytest.approx([hi[0], lo[1]])
+
+
+def test_glossary_is_linked_where_the_jargon_is(page):
+    at = page
+    for tab in TABS:
+        at.session_state["ls_tab"] = tab
+        at.run()
+        links = at.get("page_link")
+        assert links and all(link.proto.page == "glossary" and link.value == "Glossary" for link in links)
+        assert all(link.proto.icon == ":material/menu_book:" for link in links)
+    assert "nats/image" in at.caption[0].value
+
+
+def test_downloads_offer_pngs(page):
+    at = page
+    expected = {TABS[0]: ["ls_z_png"], TABS[2]: ["ls_int_png"], TABS[3]: ["ls_png_ae-z2", "ls_png_vae-z2"]}
+    for tab, keys in expected.items():
+        at.session_state["ls_tab"] = tab
+        at.run()
+        no_errors(at)
+        buttons = {d.key: d for d in at.get("download_button")}
+        assert sorted(buttons) == keys
+        assert all(d.proto.url.endswith(".png") and "PNG" in d.label for d in buttons.values())
+
+
+def test_the_url_opens_a_model_and_tab(app):
+    app.switch_page(PAGE)
+    app.query_params["ls_model"] = "ae-z2"
+    app.query_params["ls_tab"] = TABS[3]
+    app.run()
+    no_errors(app)
+    assert app.radio(key="ls_model").value == "ae-z2"
+    assert app.slider(key="ls_cmp_n")  # the AE-vs-VAE tab is the one drawn
 
 
 def test_moving_a_slider_changes_the_decoded_image(page):
@@ -140,11 +255,14 @@ def copy_weights(tmp_path):
     return tmp_path
 
 
-@pytest.mark.parametrize("missing, model, command", [
-    ("vae-z2.data.safetensors", "vae-z2", "python scripts/train_vae.py --latent-dim 2"),
-    ("vae-z16.safetensors", "vae-z16", "python scripts/train_vae.py --latent-dim 16"),
-    ("ae-z2.json", "ae-z2", "python scripts/train_vae.py --latent-dim 2 --plain"),
-])
+@pytest.mark.parametrize(
+    "missing, model, command",
+    [
+        ("vae-z2.data.safetensors", "vae-z2", "python scripts/train_vae.py --latent-dim 2"),
+        ("vae-z16.safetensors", "vae-z16", "python scripts/train_vae.py --latent-dim 16"),
+        ("ae-z2.json", "ae-z2", "python scripts/train_vae.py --latent-dim 2 --plain"),
+    ],
+)
 def test_missing_file_gives_a_friendly_error(page, tmp_path, monkeypatch, missing, model, command):
     (copy_weights(tmp_path) / missing).unlink()
     monkeypatch.setenv("GENLAB_WEIGHTS", str(tmp_path))

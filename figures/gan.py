@@ -1,0 +1,258 @@
+"""The GAN Training page's figures and pictures: losses, D's verdicts, class shares, Fréchet distance,
+the toy GAN's plane, sample grids and the replay as an animated GIF. Data in, go.Figure (or image) out.
+
+scripts/_bench_gan.py times replay_moment: everything the replay draws for one recorded moment.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from PIL import Image, ImageDraw, ImageFont
+from plotly.subplots import make_subplots
+from torchvision.utils import make_grid
+
+from core.gan_history import losses_from_tensors, moments_from_tensors
+from core.live_gan import smooth_curve
+from figures.latent import png_bytes as png_bytes  # re-exported: the page's downloads take every picture from here
+
+BLUE, ORANGE, GREEN, PURPLE, GREY, RED = "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#888888", "crimson"
+MARGIN = dict(l=10, r=10, t=40, b=10)
+
+
+def no_data(fig: go.Figure, note: str, y: float = 0.5) -> go.Figure:
+    """A chart with nothing to plot yet keeps its place on the page and says why it is empty."""
+    fig.add_annotation(text=note, x=0.5, y=y, xref="paper", yref="paper", showarrow=False, font=dict(color=GREY, size=14))
+    return fig
+
+
+def loss_figure(
+    losses: dict,
+    marker_step: int | None = None,
+    height: int = 380,
+    real: str = "real digits",
+    fake: str = "fakes",
+    empty_note: str = "No steps yet",
+) -> go.Figure:
+    """Top: both players' losses. Bottom: D's average verdict on real and on generated data."""
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=("Losses (smoothed)", "Discriminator's output: P(real)"),
+    )
+    lines = [
+        ("loss_d", "D loss", BLUE, 1),
+        ("loss_g", "G loss", ORANGE, 1),
+        ("d_real", f"D(x) on {real}", GREEN, 2),
+        ("d_fake", f"D(G(z)) on {fake}", PURPLE, 2),
+    ]
+    for key, name, colour, row in lines:
+        x, y = smooth_curve(losses["step"], losses[key])
+        fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines", line=dict(color=colour, width=1.6)), row=row, col=1)
+    fig.add_hline(y=0.5, line=dict(color=GREY, dash="dot", width=1), row=2, col=1)  # where D can only guess
+    fig.update_yaxes(range=[0, 1], row=2, col=1)
+    if marker_step is not None:
+        for row in (1, 2):
+            fig.add_vline(x=marker_step, line=dict(color=RED, width=2), row=row, col=1)
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=30, b=10),
+        uirevision="losses",
+        legend=dict(orientation="h", y=-0.14, yanchor="top", x=0),
+    )
+    return fig if len(losses["step"]) else no_data(fig, empty_note, y=0.78)  # in the top chart, clear of the lower one's title
+
+
+def shares_figure(shares: list[float], height: int = 260) -> go.Figure:
+    """The mode-collapse meter: the share of samples the classifier files under each digit."""
+    fair, digits = 1 / len(shares), [str(d) for d in range(len(shares))]
+    colours = [RED if s < fair / 3 else BLUE for s in shares]  # red: a digit the generator barely makes
+    fig = go.Figure(go.Bar(x=digits, y=shares, marker_color=colours, hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"))
+    fig.add_hline(y=fair, line=dict(color=GREY, dash="dash"))
+    # the label sits in the right margin, where it cannot cover a bar
+    fig.add_annotation(
+        text=f"fair<br>share<br>{fair:.0%}",
+        x=1,
+        xref="paper",
+        xanchor="left",
+        y=fair,
+        yref="y",
+        showarrow=False,
+        font=dict(color=GREY, size=11),
+    )
+    fig.update_layout(
+        title="What the classifier sees in the samples",
+        height=height,
+        margin=dict(MARGIN, r=60),
+        yaxis=dict(tickformat=".0%", range=[0, max(0.3, max(shares) * 1.1)]),
+        xaxis=dict(title="digit", type="category", tickmode="array", tickvals=digits),  # every digit, not every other one
+    )
+    return fig
+
+
+def fid_figure(
+    steps: list[int],
+    fid: list[float],
+    floor: float | None,
+    marker_step: int | None,
+    final: tuple[float, str] | None = None,
+    height: int = 260,
+) -> go.Figure:
+    """Fréchet distance at each moment (log axis); `final` is the finished generator's headline score."""
+    fig = go.Figure(
+        go.Scatter(x=steps, y=fid, mode="lines+markers", name="Fréchet distance", line=dict(color=BLUE), marker=dict(size=4))
+    )
+    if floor is not None:  # a legend entry, not an hline annotation: those misplace text on log axes
+        fig.add_trace(
+            go.Scatter(
+                x=[steps[0], steps[-1]],
+                y=[floor, floor],
+                mode="lines",
+                name=f"real vs real digits: {floor:.1f}",
+                line=dict(color=GREEN, dash="dash"),
+            )
+        )
+    if final is not None:
+        fig.add_trace(
+            go.Scatter(x=[steps[-1]], y=[final[0]], mode="markers", name=final[1], marker=dict(color=ORANGE, size=11, symbol="star"))
+        )
+    if marker_step is not None:
+        fig.add_vline(x=marker_step, line=dict(color=RED, width=2))
+    fig.update_layout(
+        title="Fréchet distance to real digits (lower is better)",
+        height=height,
+        margin=MARGIN,
+        yaxis=dict(type="log", dtick=1),
+        xaxis_title="training step",
+        legend=dict(orientation="h", y=-0.3, x=0),
+    )
+    return fig
+
+
+def coverage_line(
+    steps, values, title: str, y_max: float, height: int = 220, percent: bool = False, min_steps: int = 100
+) -> go.Figure:
+    """A score over training; the step axis starts at 0 and spans at least min_steps (one early point sits at the left)."""
+    fig = go.Figure(go.Scatter(x=steps, y=values, mode="lines+markers", line=dict(color=BLUE), marker=dict(size=4)))
+    fig.update_layout(
+        title=title,
+        height=height,
+        margin=MARGIN,
+        uirevision=title,
+        xaxis=dict(title="training step", range=[0, max(steps[-1] if len(steps) else 0, min_steps)]),
+        yaxis=dict(range=[0, y_max], tickformat=".0%" if percent else None),
+    )
+    return fig
+
+
+def toy_figure(view: dict, extent: float, height: int = 520) -> go.Figure:
+    """Real points (green) and generated points (orange) over D's verdict on every point of the plane."""
+    ticks = view["ticks"].numpy()
+    fig = go.Figure(
+        go.Heatmap(
+            x=ticks,
+            y=ticks,
+            z=view["d_map"].numpy(),
+            zmin=0,
+            zmax=1,
+            colorscale="RdBu",
+            colorbar=dict(title="D: P(real)", len=0.8),
+            hoverinfo="skip",
+            opacity=0.75,
+        )
+    )
+    real, fake = view["real"].numpy(), view["fake"].numpy()
+    fig.add_trace(
+        go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real data", marker=dict(color=GREEN, size=4, opacity=0.6))
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=fake[:, 0],
+            y=fake[:, 1],
+            mode="markers",
+            name="generated G(z)",
+            marker=dict(color=ORANGE, size=4, opacity=0.8, line=dict(color="black", width=0.3)),
+        )
+    )
+    fig.update_xaxes(range=[-extent, extent], constrain="domain")
+    fig.update_yaxes(range=[-extent, extent], scaleanchor="x", scaleratio=1)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=1.02, x=0), uirevision="toy")
+    return fig
+
+
+def live_figures(view: dict, empty_note: str) -> dict[str, go.Figure]:
+    """The live digit GAN's charts: losses, and with a classifier the class shares and the confident share."""
+    figs, moments = {"losses": loss_figure(view["losses"], height=330, empty_note=empty_note)}, view["moments"]
+    if moments and "shares" in moments[-1]:
+        figs["shares"] = shares_figure(moments[-1]["shares"], height=240)
+        figs["confident"] = coverage_line(
+            [m["step"] for m in moments],
+            [m["confident_share"] for m in moments],
+            "Share of samples the classifier is ≥90% sure about",
+            1.0,
+            240,
+            percent=True,
+        )
+    return figs
+
+
+# -- pictures ----------------------------------------------------------------------------------
+
+
+def sample_grid(images: torch.Tensor, ncols: int, scale: int = 1, pad: int = 2) -> np.ndarray:
+    """(N, 28, 28) uint8 or (N, 1, 28, 28) floats in [0, 1] -> one uint8 picture of the tiles, ncols a row."""
+    images = images.detach().cpu().reshape(-1, 1, *images.shape[-2:])
+    images = images.float() / 255 if images.dtype == torch.uint8 else images.float().clamp(0, 1)
+    grid = (make_grid(images, nrow=ncols, padding=pad, pad_value=1.0)[0] * 255).round().to(torch.uint8).numpy()
+    return grid.repeat(scale, 0).repeat(scale, 1) if scale > 1 else grid
+
+
+def stretch_contrast(images: torch.Tensor) -> torch.Tensor:
+    """Each picture rescaled from its darkest to its brightest pixel: shows patterns too faint to see."""
+    x = images.float()
+    lo, hi = x.amin((-2, -1), keepdim=True), x.amax((-2, -1), keepdim=True)
+    return (x - lo) / (hi - lo).clamp_min(1e-8)
+
+
+def replay_moment(tensors: dict, meta: dict, i: int, stretch: bool = False) -> dict:
+    """Everything the replay shows for saved moment i: the sample grid and three figures."""
+    moments = moments_from_tensors(tensors)
+    m, metrics = moments[i], meta.get("metrics", {})
+    samples = stretch_contrast(m["samples"]) if stretch else m["samples"]
+    out = {
+        "moment": m,
+        "grid": sample_grid(samples, ncols=8, scale=3),
+        "losses": loss_figure(losses_from_tensors(tensors), marker_step=m["step"]),
+    }
+    if "shares" in m:
+        out["shares"] = shares_figure(m["shares"])
+    if "fid" in m:
+        final = None  # the headline score of the finished generator (scripts/evaluate.py), beside the moments' own
+        if {"fid", "eval_samples"} <= metrics.keys():
+            final = (metrics["fid"], f"finished generator, {metrics['eval_samples']:,} samples: {metrics['fid']:.1f}")
+        out["fid"] = fid_figure([x["step"] for x in moments], [x["fid"] for x in moments], metrics.get("fid_floor"), m["step"], final)
+    return out
+
+
+def replay_gif(tensors: dict, frames: int = 24, ncols: int = 8, scale: int = 2, ms: int = 250) -> bytes:
+    """The recorded training as an animated GIF: the sample grid at `frames` moments spread over the run,
+    each labelled with its step; the last frame stays up longer. 17 grey levels keep it near half a megabyte."""
+    steps, samples = tensors["moment.step"].tolist(), tensors["moment.samples"]
+    picks = sorted({round(float(i)) for i in np.linspace(0, len(steps) - 1, min(frames, len(steps)))})
+    font, band = ImageFont.load_default(size=7 * scale), 12 * scale  # the step label's strip above the grid
+    pictures = []
+    for i in picks:
+        grid = Image.fromarray(sample_grid(samples[i], ncols, scale))
+        frame = Image.new("L", (grid.width, grid.height + band), 255)
+        frame.paste(grid, (0, band))
+        ImageDraw.Draw(frame).text((2 * scale, scale), f"step {steps[i]:,} of {steps[-1]:,}", fill=0, font=font)
+        pictures.append(frame.point(lambda v: min(255, round(v / 16) * 16)))  # 17 greys, not 256: about 2.5x smaller
+    buf = io.BytesIO()
+    durations = [ms] * (len(pictures) - 1) + [ms * 8]
+    pictures[0].save(buf, format="GIF", save_all=True, append_images=pictures[1:], duration=durations, loop=0)
+    return buf.getvalue()

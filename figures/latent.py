@@ -1,0 +1,270 @@
+"""The Latent Space page's figures: the 2-D map of test-set codes (clickable, with the current z), the
+per-dimension bars, the interpolation path and the AE-vs-VAE draws. Data in, go.Figure out.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+from PIL import Image
+from plotly.colors import qualitative
+
+from core import latent
+
+COLORS = qualitative.T10  # one colour per digit 0-9, shared by the points and the classifier's map
+CLICK_CELLS = 80  # invisible click targets per side of the map: a click anywhere lands within half a cell
+ZCOLOR = "#FF00FF"  # the current z: magenta, a colour no digit has, seen on dark and light backgrounds
+# right above the plot (not at the far edge of the figure, away from a plot shrunk to equal scales), in
+# narrow columns: entries as wide as a digit, so 10 fit a row; the one longer name comes last, with room
+LEGEND = dict(
+    orientation="h", yanchor="bottom", y=1.01, x=0, title="digit", entrywidth=14, entrywidthmode="pixels", itemsizing="constant"
+)
+MARGIN = dict(l=10, r=10, t=40, b=10)
+
+
+def png_bytes(img: np.ndarray) -> bytes:
+    """A uint8 grey image as PNG bytes (for downloads)."""
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def png_uri(img: np.ndarray) -> str:
+    """A uint8 grey image as a data URI, for a picture inside a Plotly figure."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes(img)).decode()
+
+
+def map_height(lo: torch.Tensor, hi: torch.Tensor, width: int = 520) -> int:
+    """A figure height that lets the plane fill `width` pixels (the axes keep equal scales): the plane's
+    own height plus 90 px for the legend row and the axis, within reason."""
+    return int(np.clip(90 + width * float((hi[1] - lo[1]) / (hi[0] - lo[0])), 300, 700))
+
+
+def points_figure(mu, labels, lo, hi, *, size=4, opacity=0.75, max_points=None, height=520) -> go.Figure:
+    """Test-set means mu (N, 2) on the plane [lo, hi], one trace (and legend entry) per digit label."""
+    mu, labels = np.asarray(mu)[:max_points], np.asarray(labels)[:max_points]
+    fig = go.Figure()
+    for d in range(10):
+        idx = np.flatnonzero(labels == d)
+        style = dict(marker=dict(opacity=opacity))  # a click selects one point: keep the others as they were
+        fig.add_trace(
+            go.Scattergl(
+                x=mu[idx, 0],
+                y=mu[idx, 1],
+                mode="markers",
+                name=str(d),
+                customdata=idx,
+                selected=style,
+                unselected=style,
+                marker=dict(size=size, color=COLORS[d], opacity=opacity),
+                hovertemplate=f"a {d} (test digit #%{{customdata}})<br>z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        height=height,
+        margin=MARGIN,
+        legend=LEGEND,
+        dragmode="pan",
+        clickmode="event+select",
+        # equal scales, so distances on screen are distances in latent space; the plot then shrinks to the
+        # plane's shape, towards the top left: right under the legend, not centred away from it
+        xaxis=dict(
+            range=[float(lo[0]), float(hi[0])], title="z1", zeroline=False, showgrid=False, constrain="domain", constraintoward="left"
+        ),
+        yaxis=dict(
+            range=[float(lo[1]), float(hi[1])],
+            title="z2",
+            zeroline=False,
+            showgrid=False,
+            constrain="domain",
+            constraintoward="top",
+            scaleanchor="x",
+            scaleratio=1,
+        ),
+    )
+    return fig
+
+
+def map_figure(mu, labels, lo, hi, z, *, image_uri=None, plane=None, height=None) -> go.Figure:
+    """The map to click: test-set means mu (N, 2) over an optional background (the decoded plane as an
+    image, or the classifier's reading `plane` = (digit, confidence), each (rows, cols)), with a marker
+    at the current z and invisible click targets covering the plane (see click_grid)."""
+    busy = bool(image_uri) or plane is not None
+    fig = points_figure(
+        mu, labels, lo, hi, size=3 if busy else 4, opacity=0.6 if busy else 0.8, height=height or map_height(lo, hi, 500)
+    )
+    if image_uri:
+        fig.add_layout_image(
+            source=image_uri,
+            xref="x",
+            yref="y",
+            x=float(lo[0]),
+            y=float(hi[1]),
+            sizex=float(hi[0] - lo[0]),
+            sizey=float(hi[1] - lo[1]),
+            sizing="stretch",
+            layer="below",
+            opacity=0.8,
+        )
+    under = ([classifier_heatmap(plane[0], lo, hi)] if plane is not None else []) + [click_grid(lo, hi, plane)]
+    fig.add_traces(under)
+    fig.data = fig.data[-len(under) :] + fig.data[: -len(under)]  # drawn first, under the points
+    fig.add_trace(current_z_marker(z))
+    fig.update_layout(uirevision="map")  # a click redraws the map: keep the learner's zoom and pan
+    return fig
+
+
+def click_grid(lo, hi, plane=None) -> go.Scattergl:
+    """Invisible points all over the plane. Plotly selects points, not places: with these, a click on
+    empty background still selects a point, and its (x, y) is the latent vector to decode. Their hover
+    also tells what the classifier reads there when its `plane` (digit, confidence) is shown."""
+    grid = latent.plane_grid(lo, hi, *latent.square_cells(lo, hi, CLICK_CELLS)).numpy()
+    hover, read = "z = (%{x:.2f}, %{y:.2f}): click to decode", None
+    if plane is not None:
+        digit, confidence = (np.asarray(a) for a in plane)
+        rows, cols = digit.shape
+        c = np.clip(((grid[:, 0] - float(lo[0])) / float(hi[0] - lo[0]) * cols).astype(int), 0, cols - 1)
+        r = np.clip(((float(hi[1]) - grid[:, 1]) / float(hi[1] - lo[1]) * rows).astype(int), 0, rows - 1)
+        read = np.stack([digit[r, c], np.round(confidence[r, c] * 100)], axis=1)
+        hover += "<br>the classifier reads a %{customdata[0]} here (%{customdata[1]:.0f}% sure)"
+    invisible = dict(marker=dict(opacity=0))
+    return go.Scattergl(
+        x=grid[:, 0],
+        y=grid[:, 1],
+        mode="markers",
+        name="click",
+        showlegend=False,
+        customdata=read,
+        marker=dict(size=6, color="black", opacity=0),
+        selected=invisible,
+        unselected=invisible,
+        hovertemplate=hover + "<extra></extra>",
+    )
+
+
+def classifier_heatmap(digit: np.ndarray, lo, hi) -> go.Heatmap:
+    """Which digit the classifier reads in each cell of the decoded plane, in that digit's colour."""
+    rows, cols = digit.shape
+    centres = latent.plane_grid(lo, hi, cols, rows)
+    scale = []
+    for d in range(10):  # a stepped colour scale: digit d -> COLORS[d]
+        scale += [(d / 10, COLORS[d]), ((d + 1) / 10, COLORS[d])]
+    # no hover of its own: it would win over the points; the click grid says what the classifier reads
+    return go.Heatmap(
+        x=centres[:cols, 0].numpy(),
+        y=centres[::cols, 1].numpy(),
+        z=np.asarray(digit),
+        zmin=-0.5,
+        zmax=9.5,
+        colorscale=scale,
+        showscale=False,
+        opacity=0.45,
+        name="classifier",
+        hoverinfo="skip",
+    )
+
+
+def current_z_marker(z) -> go.Scatter:
+    z = [float(v) for v in z]
+    return go.Scatter(
+        x=[z[0]],
+        y=[z[1]],
+        mode="markers",
+        name="z now",
+        marker=dict(symbol="circle-open-dot", size=20, color=ZCOLOR, line=dict(width=3)),
+        hovertemplate="z = (%{x:.2f}, %{y:.2f}): what the decoder draws now<extra></extra>",
+    )
+
+
+def kl_figure(kl, order: list[int]) -> go.Figure:
+    """Mean KL per latent dimension (nats), in `order`; the unused ones in grey."""
+    values = [float(kl[i]) for i in order]
+    fig = go.Figure(
+        go.Bar(
+            x=[f"z{i + 1}" for i in order],
+            y=values,
+            marker_color=["#4C78A8" if v >= latent.UNUSED_KL else "#BAB0AC" for v in values],
+            hovertemplate="%{x}: mean KL %{y:.2f} nats<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=230,
+        margin=dict(l=10, r=10, t=30, b=10),
+        yaxis_title="mean KL (nats)",
+        title=dict(text="How much each dimension is used", font_size=14),
+    )
+    return fig
+
+
+def code_figure(mu, sigma, order: list[int]) -> go.Figure:
+    """One digit's latent code: a bar per dimension at mu, with +-sigma error bars where there is a sigma (VAE)."""
+    error = dict(type="data", array=[float(sigma[i]) for i in order], color="#E45756") if sigma is not None else None
+    fig = go.Figure(
+        go.Bar(
+            x=[f"z{i + 1}" for i in order],
+            y=[float(mu[i]) for i in order],
+            marker_color="#4C78A8",
+            error_y=error,
+            hovertemplate="%{x}: μ = %{y:.2f}<extra></extra>",
+        )
+    )
+    title = "This digit's latent code: μ" + (" ± σ (the cloud the VAE samples from)" if sigma is not None else "")
+    fig.update_layout(height=260, margin=MARGIN, yaxis_title="value", title=dict(text=title, font_size=14))
+    return fig
+
+
+def path_figure(mu, labels, lo, hi, path) -> go.Figure:
+    """An interpolation path (steps, 2) drawn over the test-set means."""
+    fig = points_figure(mu, labels, lo, hi, size=3, opacity=0.35, max_points=3000, height=map_height(lo, hi, 500))
+    path = np.asarray(path)
+    fig.add_trace(
+        go.Scatter(
+            x=path[:, 0],
+            y=path[:, 1],
+            mode="lines+markers",
+            name="path",
+            customdata=np.arange(1, len(path) + 1),
+            line=dict(color="black", width=2),
+            marker=dict(size=7, color="black"),
+            hovertemplate="frame %{customdata}<extra></extra>",
+        )
+    )
+    return fig
+
+
+def norm_figure(norms: dict[str, np.ndarray], dim: int) -> go.Figure:
+    """Distance from the origin along each path ({method: norms}), against sqrt(dim), where N(0, I)'s draws sit."""
+    fig = go.Figure([go.Scatter(x=np.linspace(0, 1, len(v)), y=v, name=m, mode="lines") for m, v in norms.items()])
+    fig.add_hline(
+        y=dim**0.5, line_dash="dot", annotation_position="bottom right", annotation_text=f"√{dim}: where draws from N(0, I) sit"
+    )
+    fig.update_layout(
+        height=300,
+        margin=MARGIN,
+        xaxis_title="position along the path",
+        yaxis_title="‖z‖",
+        title=dict(text="Distance from the origin along each path", font_size=14),
+    )
+    return fig
+
+
+def draws_figure(mu, labels, lo, hi, z) -> go.Figure:
+    """Where one model puts the test digits, and the prior's draws z (n, 2) as crosses on top: as large as
+    half the page allows, the legend in one row right above."""
+    fig = points_figure(mu, labels, lo, hi, size=3, opacity=0.4, max_points=3000, height=map_height(lo, hi, 400))
+    z = np.asarray(z)
+    fig.add_trace(
+        go.Scatter(
+            x=z[:, 0],
+            y=z[:, 1],
+            mode="markers",
+            name="prior draws",
+            marker=dict(symbol="x", size=9, color="black"),
+            hovertemplate="draw at (%{x:.2f}, %{y:.2f})<extra></extra>",
+        )
+    )
+    return fig
