@@ -1,4 +1,5 @@
 """Small UI helpers every page shares (no model logic here: that lives in core/)."""
+
 from __future__ import annotations
 
 import functools

@@ -20,10 +20,10 @@ from core import registry
 from core.cache import load_classifier, load_gan_history, load_generator, scheduler, trainer_queue
 from core.checkpoint import WeightsError
 from core.data import DataUnavailableError, data_root
-from core.gan import TrainSettings, to_unit
-from core.latent import interpolate, prior_draws
-from core.live_gan import LIVE_SETTINGS, DigitData, LiveDigitGAN, LiveToyGAN, mnist_digits, shipped_digits
-from core.toy_gan import DISTRIBUTIONS, TOY_SETTINGS
+from core.gan.live import LIVE_SETTINGS, DigitData, LiveDigitGAN, LiveToyGAN, mnist_digits, shipped_digits
+from core.gan.model import TrainSettings, to_unit
+from core.gan.toy import DISTRIBUTIONS, TOY_SETTINGS
+from core.vae.latent import interpolate, prior_draws
 from figures import gan as figs
 
 TABS = [

@@ -9,8 +9,7 @@ import streamlit as st
 from app_pages._ui import compute, load, lost_run_notice, prose, remember_run, session_owner
 from core import registry
 from core.cache import generation_service, load_gpt, load_meta, scheduler
-from core.generation import MAX_NEW_TOKENS, stream
-from core.gpt_tools import (
+from core.gpt.prompt import (
     ATTENTION_CHARS,
     attention_window,
     md_escape,
@@ -21,6 +20,7 @@ from core.gpt_tools import (
     text_box,
     visible,
 )
+from core.gpt.sampling import MAX_NEW_TOKENS, stream
 from figures.gpt import attention_grid, attention_heatmap, loss_curve, next_char_bars
 
 NAMES = registry.names(page="gpt_generation")

@@ -13,9 +13,10 @@ import streamlit as st
 import torch
 
 from app_pages._ui import compute, image_grid, load, prose, to_image
-from core import latent, registry
+from core import registry
 from core.cache import load_classifier, load_meta, load_vae, load_vae_data, scheduler
 from core.checkpoint import WeightsError, weights_dir
+from core.vae import latent
 from figures import latent as figs
 from figures.latent import png_bytes, png_uri
 

@@ -1,11 +1,12 @@
 """GenLab's models, training loops and measures: importable without Streamlit.
 
-    from core import load_vae, load_generator, load_gpt, load_classifier
+from core import load_vae, load_generator, load_gpt, load_classifier
 """
-from .checkpoint import MissingWeightsError, WeightsError
-from .gan import load_generator
-from .gpt import load_gpt
-from .metrics import load_classifier
-from .vae import load_vae
+
+from core.checkpoint import MissingWeightsError, WeightsError
+from core.classifier import load_classifier
+from core.gan.model import load_generator
+from core.gpt.model import load_gpt
+from core.vae.model import load_vae
 
 __all__ = ["load_vae", "load_generator", "load_gpt", "load_classifier", "WeightsError", "MissingWeightsError"]

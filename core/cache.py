@@ -3,6 +3,7 @@
 Models returned here are shared by every session: pages must only read them (eval mode,
 no training, no in-place changes). Anything a session trains lives in st.session_state.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -11,12 +12,14 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from . import checkpoint, gan, gpt, metrics, vae
-from .generation_service import GenerationService
-from .janitor import SessionJanitor
-from .scheduler import Scheduler, get_scheduler
-from .trainer_queue import TrainerQueue
-
+from core import checkpoint, classifier
+from core.gan import model as gan
+from core.gpt import model as gpt
+from core.gpt.service import GenerationService
+from core.janitor import SessionJanitor
+from core.scheduler import Scheduler, get_scheduler
+from core.trainer_queue import TrainerQueue
+from core.vae import model as vae
 
 SERVER_ID = uuid.uuid4().hex[:8]  # tells this server process from the one before a restart
 
@@ -51,7 +54,7 @@ def _vae_data(name: str, directory: str) -> dict[str, torch.Tensor]:
 
 @st.cache_resource(show_spinner="Loading the digit classifier…")
 def _classifier(directory: str):
-    return metrics.load_classifier(Path(directory))
+    return classifier.load_classifier(Path(directory))
 
 
 @st.cache_resource(show_spinner="Loading the generator…")

@@ -4,6 +4,7 @@ weights/<name>.safetensors   the model's parameters
 weights/<name>.json          config, dataset, steps, wall time, hardware, metrics, date, command
 weights/<name>.<part>.safetensors   optional sidecar tensors (latents, sample digits, history)
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -16,7 +17,6 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
-
 
 
 class WeightsError(RuntimeError):
@@ -33,7 +33,7 @@ def weights_dir() -> Path:
 
 
 def _train_hint(name: str) -> str:
-    from .registry import BY_NAME  # the registry says which command makes each shipped file
+    from core.registry import BY_NAME  # the registry says which command makes each shipped file
 
     model = BY_NAME.get(name.split(".")[0])
     return f" Train it with: {model.train_command}" if model else ""
@@ -83,8 +83,9 @@ def hardware() -> str:
     return f"{platform.processor() or platform.machine()} CPU, {n} thread{'' if n == 1 else 's'}"
 
 
-def save_checkpoint(model: torch.nn.Module, name: str, meta: dict, directory: Path | None = None,
-                    dtype: torch.dtype | None = None) -> Path:
+def save_checkpoint(
+    model: torch.nn.Module, name: str, meta: dict, directory: Path | None = None, dtype: torch.dtype | None = None
+) -> Path:
     """Write weights/<name>.safetensors and weights/<name>.json; returns the weights path."""
     directory = directory or weights_dir()
     state = {k: (v.to(dtype) if dtype is not None and v.is_floating_point() else v) for k, v in model.state_dict().items()}
@@ -104,6 +105,7 @@ def save_checkpoint(model: torch.nn.Module, name: str, meta: dict, directory: Pa
 
 
 # --- resumable training state (model + optimizer), also without pickle -------------------------
+
 
 def save_training_state(path: Path, modules: dict, optimizers: dict, progress: dict) -> None:
     """Everything needed to resume: module and optimizer tensors in safetensors, the rest in JSON."""
@@ -126,12 +128,12 @@ def load_training_state(path: Path, modules: dict, optimizers: dict) -> dict:
     meta = json.loads(path.with_suffix(".json").read_text())
     for key, module in modules.items():
         prefix = f"{key}."
-        module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+        module.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
     for key, opt in optimizers.items():
         state: dict = {}
         for k, v in tensors.items():
             if k.startswith(f"opt:{key}."):
-                pid, slot = k[len(f"opt:{key}."):].split(".", 1)
+                pid, slot = k[len(f"opt:{key}.") :].split(".", 1)
                 state.setdefault(int(pid), {})[slot] = v
         opt.load_state_dict({"state": state, "param_groups": meta["param_groups"][key]})
     return meta["progress"]

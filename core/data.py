@@ -3,6 +3,7 @@
 The data root is, in order: an explicit argument (a script's --data-dir), the environment
 variable GENLAB_DATA, else ./data. Files are downloaded only when missing.
 """
+
 from __future__ import annotations
 
 import os

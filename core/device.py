@@ -1,4 +1,5 @@
 """Where to run: --device auto|cpu|cuda|mps, and a sane thread count for a shared server."""
+
 from __future__ import annotations
 
 import os

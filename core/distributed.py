@@ -14,6 +14,7 @@ every process joins one process group (NCCL on CUDA, gloo on CPU) and these rule
 - Dropout draws from torch's global generator, which differs per rank (`Dist.seed_ranks`).
 - Only rank 0 evaluates, logs and writes files; the others wait for it at the next all-reduce.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,6 +34,7 @@ def launched_by_torchrun() -> bool:
 @dataclass(frozen=True)
 class Dist:
     """This process's place in the run. The default is a plain single process."""
+
     rank: int = 0
     local_rank: int = 0
     world_size: int = 1
@@ -87,8 +89,9 @@ class Dist:
         if not self.active:
             return values
         keys = list(values) if isinstance(values, dict) else None
-        t = torch.tensor([float(values[k]) for k in keys] if keys else [float(values)],
-                         dtype=torch.float64, device=self._comm_device())
+        t = torch.tensor(
+            [float(values[k]) for k in keys] if keys else [float(values)], dtype=torch.float64, device=self._comm_device()
+        )
         dist.all_reduce(t)
         t = (t / self.world_size).tolist()
         return dict(zip(keys, t)) if keys else t[0]
@@ -110,8 +113,10 @@ class Dist:
             return
         state = None
         if self.is_main:
-            state = {"modules": {k: _to_cpu(m.state_dict()) for k, m in modules.items()},
-                     "optimizers": {k: _to_cpu(o.state_dict()) for k, o in optimizers.items()}}
+            state = {
+                "modules": {k: _to_cpu(m.state_dict()) for k, m in modules.items()},
+                "optimizers": {k: _to_cpu(o.state_dict()) for k, o in optimizers.items()},
+            }
         state = self.share(state)
         if not self.is_main:
             for k, m in modules.items():
@@ -154,8 +159,7 @@ def init(device: torch.device) -> tuple[Dist, torch.device]:
     return Dist(rank, local_rank, world, dist.get_backend()), device
 
 
-def plan_batches(global_batch: int, world_size: int, grad_accum: int | None = None,
-                 micro_batch: int | None = None) -> tuple[int, int]:
+def plan_batches(global_batch: int, world_size: int, grad_accum: int | None = None, micro_batch: int | None = None) -> tuple[int, int]:
     """(grad_accum, micro_batch) with world_size * grad_accum * micro_batch == global_batch.
 
     Given grad_accum is taken as is; else the fewest accumulation steps whose micro-batch
@@ -168,8 +172,10 @@ def plan_batches(global_batch: int, world_size: int, grad_accum: int | None = No
         limit = micro_batch or per_rank
         grad_accum = next(a for a in range(1, per_rank + 1) if per_rank % a == 0 and per_rank // a <= limit)
     if grad_accum < 1 or per_rank % grad_accum:
-        raise ValueError(f"{per_rank} examples per process do not split into {grad_accum} equal micro-batches "
-                         f"(global batch {global_batch}, {world_size} processes)")
+        raise ValueError(
+            f"{per_rank} examples per process do not split into {grad_accum} equal micro-batches "
+            f"(global batch {global_batch}, {world_size} processes)"
+        )
     return grad_accum, per_rank // grad_accum
 
 
@@ -184,6 +190,7 @@ def unwrap(model: nn.Module) -> nn.Module:
 
 
 # -- BatchNorm over every rank's rows, on CPU --------------------------------------------------------
+
 
 class _SumOverRanks(torch.autograd.Function):
     """all_reduce(SUM) with a gradient: each rank's share of a shared sum gets everyone's gradient."""
@@ -235,8 +242,7 @@ class GlooSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
 def _convert_batchnorm(module: nn.Module) -> nn.Module:
     """Every BatchNorm in `module` replaced by GlooSyncBatchNorm with the same parameters and buffers."""
     if isinstance(module, nn.modules.batchnorm._BatchNorm) and not isinstance(module, GlooSyncBatchNorm):
-        new = GlooSyncBatchNorm(module.num_features, module.eps, module.momentum, module.affine,
-                                module.track_running_stats)
+        new = GlooSyncBatchNorm(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats)
         new.load_state_dict(module.state_dict())
         return new.train(module.training)
     for name, child in module.named_children():

@@ -9,6 +9,7 @@ looks every few seconds: once a session has been gone for longer than the TTL, i
 back, so its objects are released; Python's garbage collector clears the cycles they leave, and
 the C allocator returns the freed pages to the system.
 """
+
 from __future__ import annotations
 
 import ctypes

@@ -3,6 +3,7 @@
 Home's cards, the pages' model pickers, the missing-weights message, scripts/evaluate.py and the tests
 all read this list, so adding a model is one entry here (plus its weights).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,33 +12,98 @@ from typing import Callable
 
 @dataclass(frozen=True)
 class ShippedModel:
-    name: str              # the weights' file stem: weights/<name>.safetensors and <name>.json
-    family: str            # "vae", "gan", "gpt" or "classifier": which loader reads it
-    label: str             # how a picker names it
-    train_command: str     # the command that makes the file, quoted when it is missing
+    name: str  # the weights' file stem: weights/<name>.safetensors and <name>.json
+    family: str  # "vae", "gan", "gpt" or "classifier": which loader reads it
+    label: str  # how a picker names it
+    train_command: str  # the command that makes the file, quoted when it is missing
     dataset: str
-    metric: str            # the headline figure's key in the metadata's "metrics"
-    tolerance: float       # how far evaluate.py's recomputation may drift from the metadata
-    target: str | None = None                       # e.g. "≤ 145"; None: the figure is shown, not judged
+    metric: str  # the headline figure's key in the metadata's "metrics"
+    tolerance: float  # how far evaluate.py's recomputation may drift from the metadata
+    target: str | None = None  # e.g. "≤ 145"; None: the figure is shown, not judged
     meets: Callable[[float], bool] | None = None
-    page: str | None = None                         # the page that plays with it (app_pages/<page>.py)
+    page: str | None = None  # the page that plays with it (app_pages/<page>.py)
 
 
 MODELS: tuple[ShippedModel, ...] = (
-    ShippedModel("vae-z2", "vae", "VAE · 2 latent numbers", "python scripts/train_vae.py --latent-dim 2",
-                 "MNIST", "test_loss", 0.5, "≤ 145", lambda v: v <= 145, "latent_space"),
-    ShippedModel("vae-z16", "vae", "VAE · 16 latent numbers", "python scripts/train_vae.py --latent-dim 16",
-                 "MNIST", "test_loss", 0.5, "≤ 100", lambda v: v <= 100, "latent_space"),
-    ShippedModel("ae-z2", "vae", "Plain autoencoder · 2 latent numbers",
-                 "python scripts/train_vae.py --latent-dim 2 --plain", "MNIST", "test_loss", 0.5, page="latent_space"),
-    ShippedModel("gan", "gan", "DCGAN", "python scripts/train_gan.py", "MNIST", "confident_share", 0.02,
-                 "≥ 0.85", lambda v: v >= 0.85, "gan_training"),
-    ShippedModel("gpt-shakespeare", "gpt", "GPT", "python scripts/train_gpt.py --preset cpu", "tiny Shakespeare",
-                 "val_loss", 0.01, "≤ 1.47", lambda v: v <= 1.47, "gpt_generation"),  # the lecture preset's target
-    ShippedModel("bigram", "gpt", "Bigram baseline", "python scripts/train_gpt.py --preset bigram", "tiny Shakespeare",
-                 "val_loss", 0.01, page="gpt_generation"),
-    ShippedModel("classifier", "classifier", "Digit classifier", "python scripts/train_classifier.py", "MNIST",
-                 "test_accuracy", 0.002, "≥ 0.990", lambda v: v >= 0.990),
+    ShippedModel(
+        "vae-z2",
+        "vae",
+        "VAE · 2 latent numbers",
+        "python scripts/train_vae.py --latent-dim 2",
+        "MNIST",
+        "test_loss",
+        0.5,
+        "≤ 145",
+        lambda v: v <= 145,
+        "latent_space",
+    ),
+    ShippedModel(
+        "vae-z16",
+        "vae",
+        "VAE · 16 latent numbers",
+        "python scripts/train_vae.py --latent-dim 16",
+        "MNIST",
+        "test_loss",
+        0.5,
+        "≤ 100",
+        lambda v: v <= 100,
+        "latent_space",
+    ),
+    ShippedModel(
+        "ae-z2",
+        "vae",
+        "Plain autoencoder · 2 latent numbers",
+        "python scripts/train_vae.py --latent-dim 2 --plain",
+        "MNIST",
+        "test_loss",
+        0.5,
+        page="latent_space",
+    ),
+    ShippedModel(
+        "gan",
+        "gan",
+        "DCGAN",
+        "python scripts/train_gan.py",
+        "MNIST",
+        "confident_share",
+        0.02,
+        "≥ 0.85",
+        lambda v: v >= 0.85,
+        "gan_training",
+    ),
+    ShippedModel(
+        "gpt-shakespeare",
+        "gpt",
+        "GPT",
+        "python scripts/train_gpt.py --preset cpu",
+        "tiny Shakespeare",
+        "val_loss",
+        0.01,
+        "≤ 1.47",
+        lambda v: v <= 1.47,
+        "gpt_generation",
+    ),  # the lecture preset's target
+    ShippedModel(
+        "bigram",
+        "gpt",
+        "Bigram baseline",
+        "python scripts/train_gpt.py --preset bigram",
+        "tiny Shakespeare",
+        "val_loss",
+        0.01,
+        page="gpt_generation",
+    ),
+    ShippedModel(
+        "classifier",
+        "classifier",
+        "Digit classifier",
+        "python scripts/train_classifier.py",
+        "MNIST",
+        "test_accuracy",
+        0.002,
+        "≥ 0.990",
+        lambda v: v >= 0.990,
+    ),
 )
 BY_NAME = {m.name: m for m in MODELS}
 
@@ -56,11 +122,11 @@ def entry(name: str) -> ShippedModel:
 
 def load(name: str):
     """The shipped model `name`, in eval mode, through its family's loader."""
-    from . import gan, gpt, metrics, vae  # here, not at the top: those modules read this registry
+    from core import load_classifier, load_generator, load_gpt, load_vae  # here: those modules read this registry
 
     family = entry(name).family
     if family == "vae":
-        return vae.load_vae(name)
+        return load_vae(name)
     if family == "gpt":
-        return gpt.load_gpt(name)
-    return gan.load_generator() if family == "gan" else metrics.load_classifier()
+        return load_gpt(name)
+    return load_generator() if family == "gan" else load_classifier()

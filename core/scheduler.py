@@ -17,6 +17,7 @@ to finish, only for the slices already running. An owner that arrives starts lev
 (not at zero, which would let it take the machine until it caught up).
 An owner's jobs never run at the same time as each other, so a session's models need no locks.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,6 @@ import time
 from collections import deque
 from concurrent.futures import Future
 from typing import Callable, Hashable
-
 
 QUANTUM_S = 0.05  # a task's slice: long enough to amortise the hand-over, short enough to feel instant
 # A decoding step is ~50 small torch calls, and a GAN step ~100; each takes the GIL back after its
@@ -69,8 +69,7 @@ class Scheduler:
         self._used: dict[Hashable, float] = {}  # worker seconds each owner has used (a few idle ones too)
         self._clock = 0.0  # the least used time among owners with work; it only moves forward
         self._closed = False
-        self._threads = [threading.Thread(target=self._work, name=f"{name}-worker-{i}", daemon=True)
-                         for i in range(self.workers)]
+        self._threads = [threading.Thread(target=self._work, name=f"{name}-worker-{i}", daemon=True) for i in range(self.workers)]
         for t in self._threads:
             t.start()
 
@@ -194,7 +193,7 @@ def get_scheduler() -> Scheduler:
     global _scheduler
     with _lock:
         if _scheduler is None:
-            from .device import configure_threads
+            from core.device import configure_threads
 
             workers = default_workers()
             configure_threads(max(1, (os.cpu_count() or 1) // workers))

@@ -15,6 +15,7 @@ A trainer is any object with `owner` (whose turn it runs in on the scheduler), `
 learner wants it to train), `train_step() -> bool` (one step; False when it had to stop itself),
 and `pause(reason)`.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -25,11 +26,11 @@ import weakref
 from collections import deque
 from dataclasses import dataclass, field
 
-from .scheduler import Scheduler
+from core.scheduler import Scheduler
 
-TURN_S = 30.0         # a turn at the front when others wait: long enough to see progress
+TURN_S = 30.0  # a turn at the front when others wait: long enough to see progress
 WATCH_TIMEOUT_S = 30  # no page has shown the trainer for this long: its tab is closed or hidden
-IDLE_S = 600          # no click for ten minutes: pause, so an abandoned tab does not hold a place
+IDLE_S = 600  # no click for ten minutes: pause, so an abandoned tab does not hold a place
 
 _keys = itertools.count()
 
@@ -41,8 +42,14 @@ class _Turn:
 
 
 class TrainerQueue:
-    def __init__(self, scheduler: Scheduler, max_active: int | None = None, turn_s: float = TURN_S,
-                 watch_timeout_s: float = WATCH_TIMEOUT_S, idle_s: float = IDLE_S):
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        max_active: int | None = None,
+        turn_s: float = TURN_S,
+        watch_timeout_s: float = WATCH_TIMEOUT_S,
+        idle_s: float = IDLE_S,
+    ):
         self.scheduler = scheduler
         self.max_active = max_active or default_max_active(scheduler)
         self.turn_s, self.watch_timeout_s, self.idle_s = turn_s, watch_timeout_s, idle_s

@@ -15,8 +15,8 @@ from PIL import Image, ImageDraw, ImageFont
 from plotly.subplots import make_subplots
 from torchvision.utils import make_grid
 
-from core.gan_history import losses_from_tensors, moments_from_tensors
-from core.live_gan import smooth_curve
+from core.gan.history import losses_from_tensors, moments_from_tensors
+from core.gan.live import smooth_curve
 from figures.latent import png_bytes as png_bytes  # re-exported: the page's downloads take every picture from here
 
 BLUE, ORANGE, GREEN, PURPLE, GREY, RED = "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#888888", "crimson"

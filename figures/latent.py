@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 from plotly.colors import qualitative
 
-from core import latent
+from core.vae import latent
 
 COLORS = qualitative.T10  # one colour per digit 0-9, shared by the points and the classifier's map
 CLICK_CELLS = 80  # invisible click targets per side of the map: a click anywhere lands within half a cell

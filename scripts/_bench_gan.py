@@ -9,21 +9,16 @@ digits shipped in weights/gan.history.safetensors.
 from __future__ import annotations
 
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-from core.checkpoint import load_tensors  # noqa: E402
-from core.data import DataUnavailableError  # noqa: E402
-from core.device import configure_threads  # noqa: E402
-from core.gan import load_history  # noqa: E402
-from core.live_gan import LIVE_SETTINGS, LiveDigitGAN, LiveToyGAN, mnist_digits, shipped_digits  # noqa: E402
-from core.metrics import load_classifier  # noqa: E402
-from figures.gan import replay_moment  # noqa: E402
+import _common  # noqa: F401  (puts the repo root on sys.path)
+from core.checkpoint import load_tensors
+from core.classifier import load_classifier
+from core.data import DataUnavailableError
+from core.device import configure_threads
+from core.gan.live import LIVE_SETTINGS, LiveDigitGAN, LiveToyGAN, mnist_digits, shipped_digits
+from core.gan.model import load_history
+from figures.gan import replay_moment
 
 
 def steps_per_second(live, warmup: int = 5, seconds: float = 10.0) -> float:

@@ -7,6 +7,7 @@ texts come out identical batched and alone.
                                             # (also an untrained lecture-size model: speed only)
     python scripts/benchmark.py --only gpt  # the same rows, in the project's table
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,25 +16,39 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import _common  # noqa: F401  (puts the repo root on sys.path)
 import torch
 
-from core.batch_decode import BatchDecoder, decode_alone
+import _common  # noqa: F401  (puts the repo root on sys.path)
 from core.device import configure_threads
-from core.generation import stream
-from core.gpt import GPT, load_gpt
-from core.lm_train import PRESETS
+from core.gpt.batch_decode import BatchDecoder, decode_alone
+from core.gpt.model import GPT, load_gpt
+from core.gpt.sampling import stream
+from core.gpt.train import PRESETS
 
 PROMPT = "ROMEO:\nBut soft, what light through yonder window breaks?\n\nJULIET:\n"
 # Twenty students, twenty prompts of different lengths.
-PROMPTS = [PROMPT, "\n", "KING RICHARD III:\nNow is the winter of our discontent", "HAMLET:\nTo be, or not to be",
-           "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n", "MENENIUS:\n",
-           "JULIET:\nO Romeo, Romeo! wherefore art thou Romeo?", "A", "LADY MACBETH:\nOut, damned spot!",
-           "PROSPERO:\nWe are such stuff as dreams are made on", "KING LEAR:\nBlow, winds, and crack your cheeks!",
-           "The quality of mercy is not strain'd", "MERCUTIO:\nA plague o' both your houses!", "GLOUCESTER:\n",
-           "Friends, Romans, countrymen, lend me your ears;\nI come to bury Caesar, not to praise him.\n",
-           "DUKE VINCENTIO:\nBe absolute for death", "What's in a name? That which we call a rose",
-           "CORIOLANUS:\nYou common cry of curs!", "QUEEN ELIZABETH:\n", "All the world's a stage,\n"]
+PROMPTS = [
+    PROMPT,
+    "\n",
+    "KING RICHARD III:\nNow is the winter of our discontent",
+    "HAMLET:\nTo be, or not to be",
+    "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n",
+    "MENENIUS:\n",
+    "JULIET:\nO Romeo, Romeo! wherefore art thou Romeo?",
+    "A",
+    "LADY MACBETH:\nOut, damned spot!",
+    "PROSPERO:\nWe are such stuff as dreams are made on",
+    "KING LEAR:\nBlow, winds, and crack your cheeks!",
+    "The quality of mercy is not strain'd",
+    "MERCUTIO:\nA plague o' both your houses!",
+    "GLOUCESTER:\n",
+    "Friends, Romans, countrymen, lend me your ears;\nI come to bury Caesar, not to praise him.\n",
+    "DUKE VINCENTIO:\nBe absolute for death",
+    "What's in a name? That which we call a rose",
+    "CORIOLANUS:\nYou common cry of curs!",
+    "QUEEN ELIZABETH:\n",
+    "All the world's a stage,\n",
+]
 
 
 def _seconds(fn) -> float:
@@ -51,8 +66,7 @@ def _rates(model, ids: list[int], new_chars: int, repeats: int) -> dict[bool, fl
 
     for use_cache in (True, False):  # warm-up: first calls pay for allocations
         generate(use_cache, 20)
-    return {c: new_chars / statistics.median(_seconds(lambda: generate(c)) for _ in range(repeats))
-            for c in (True, False)}
+    return {c: new_chars / statistics.median(_seconds(lambda c=c: generate(c)) for _ in range(repeats)) for c in (True, False)}
 
 
 def _rows(name: str, rate: dict[bool, float], new_chars: int) -> list[dict]:
@@ -68,6 +82,7 @@ def _rows(name: str, rate: dict[bool, float], new_chars: int) -> list[dict]:
 
 def _stream_rate(model, ids: list[int], new_chars: int, repeats: int) -> float:
     """Characters per second of one stream() with the cache, as the page consumes it."""
+
     def run():
         for _ in stream(model, ids, new_chars, seed=0):
             pass
@@ -102,12 +117,19 @@ def _batch_rows(name: str, model, new_chars: int, repeats: int) -> list[dict]:
     ids = model.tokenizer.encode(PROMPT)
     one, many = _decoder_rates(model, new_chars, repeats)
     return [
-        {"model": name, "metric": f"chars/s, one stream, stream() ({new_chars} new)",
-         "value": round(_stream_rate(model, ids, new_chars, repeats), 3), "unit": "chars/s"},
-        {"model": name, "metric": f"chars/s, one stream, BatchDecoder ({new_chars} new)", "value": round(one, 3),
-         "unit": "chars/s"},
-        {"model": name, "metric": f"chars/s, 20 streams batched, total ({new_chars} new each)",
-         "value": round(many, 3), "unit": "chars/s"},
+        {
+            "model": name,
+            "metric": f"chars/s, one stream, stream() ({new_chars} new)",
+            "value": round(_stream_rate(model, ids, new_chars, repeats), 3),
+            "unit": "chars/s",
+        },
+        {"model": name, "metric": f"chars/s, one stream, BatchDecoder ({new_chars} new)", "value": round(one, 3), "unit": "chars/s"},
+        {
+            "model": name,
+            "metric": f"chars/s, 20 streams batched, total ({new_chars} new each)",
+            "value": round(many, 3),
+            "unit": "chars/s",
+        },
     ]
 
 
@@ -118,12 +140,15 @@ def identical_texts(model, new_chars: int = 300, **sampling) -> int:
     requests = [decoder.submit(tok.encode(p), new_chars, seed=i, **sampling) for i, p in enumerate(PROMPTS)]
     while decoder.step():
         pass
-    return sum(tok.decode(r.new_ids) == "".join(stream(model, tok.encode(p), new_chars, seed=i, **sampling))
-               for i, (p, r) in enumerate(zip(PROMPTS, requests)))
+    return sum(
+        tok.decode(r.new_ids) == "".join(stream(model, tok.encode(p), new_chars, seed=i, **sampling))
+        for i, (p, r) in enumerate(zip(PROMPTS, requests))
+    )
 
 
-def bench_gpt(name: str = "gpt-shakespeare", new_chars: int = 500, repeats: int = 3,
-              directory: Path | None = None, lecture_size: bool = True) -> list[dict]:
+def bench_gpt(
+    name: str = "gpt-shakespeare", new_chars: int = 500, repeats: int = 3, directory: Path | None = None, lecture_size: bool = True
+) -> list[dict]:
     """Median figures over `repeats` runs, model already loaded (as on the page).
 
     With lecture_size, the same figures for the lecture's architecture (6 layers, 384 channels,
@@ -133,14 +158,18 @@ def bench_gpt(name: str = "gpt-shakespeare", new_chars: int = 500, repeats: int 
     model = load_gpt(name, directory)
     ids = model.tokenizer.encode(PROMPT)
     rows = _rows(name, _rates(model, ids, new_chars, repeats), new_chars)
-    first = statistics.median(_seconds(lambda: next(stream(model, ids, new_chars, seed=0)))
-                              for _ in range(max(5, repeats)))
-    rows.append({"model": name, "metric": "time to first character, stream()", "value": round(first * 1000, 3),
-                 "unit": "ms"})
+    first = statistics.median(_seconds(lambda: next(stream(model, ids, new_chars, seed=0))) for _ in range(max(5, repeats)))
+    rows.append({"model": name, "metric": "time to first character, stream()", "value": round(first * 1000, 3), "unit": "ms"})
     rows += _batch_rows(name, model, new_chars, repeats)
     for label, sampling in (("sampled", {}), ("greedy", {"top_k": 1})):
-        rows.append({"model": name, "metric": f"identical texts, batched vs alone (20x300, {label})",
-                     "value": identical_texts(model, 300, **sampling), "unit": "of 20"})
+        rows.append(
+            {
+                "model": name,
+                "metric": f"identical texts, batched vs alone (20x300, {label})",
+                "value": identical_texts(model, 300, **sampling),
+                "unit": "of 20",
+            }
+        )
     if lecture_size:
         lecture = GPT(replace(PRESETS["lecture"][0], vocab_size=model.vocab_size)).eval()
         lecture.tokenizer = model.tokenizer
@@ -156,8 +185,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args()
     configure_threads()
-    for r in bench_gpt(new_chars=args.new_chars, repeats=args.repeats,
-                       directory=Path(args.weights) if args.weights else None):
+    for r in bench_gpt(new_chars=args.new_chars, repeats=args.repeats, directory=Path(args.weights) if args.weights else None):
         print(f"{r['model']:<18} {r['metric']:<55} {r['value']:>10.4g}  {r['unit']}")
 
 

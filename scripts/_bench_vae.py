@@ -1,23 +1,19 @@
 """Latent Space timings: decoding one latent vector, and the page's rerun after a slider move.
 
-    python scripts/_bench_vae.py      # prints the rows; scripts/benchmark.py imports bench_vae()
+python scripts/_bench_vae.py      # prints the rows; scripts/benchmark.py imports bench_vae()
 """
+
 from __future__ import annotations
 
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import torch
 
-import torch  # noqa: E402
-
-from core import latent  # noqa: E402
-from core.device import configure_threads  # noqa: E402
-from core.vae import VAE_NAMES, load_vae  # noqa: E402
+import _common  # noqa: F401  (puts the repo root on sys.path)
+from core.device import configure_threads
+from core.vae import latent
+from core.vae.model import VAE_NAMES, load_vae
 
 
 def _median_ms(fn, repeats: int, warmup: int) -> float:
@@ -42,7 +38,7 @@ def page_rerun(name: str, repeats: int = 7) -> float:
     """Median milliseconds of the Latent Space page's rerun after one slider moves (AppTest, no browser)."""
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(_common.ROOT / "app.py"), default_timeout=120)
     at.run()
     at.switch_page("app_pages/latent_space.py").run()
     at.radio(key="ls_model").set_value(name).run()  # loads the model and its cached data once
@@ -61,17 +57,30 @@ def bench_vae() -> list[dict]:
     threads = configure_threads()  # what the app uses (GENLAB_THREADS, else every core)
     rows = []
     for name in VAE_NAMES:
-        rows.append({"model": name, "metric": f"decode one latent vector ({threads} threads)",
-                     "value": round(decode_latency(name), 3), "unit": "ms"})
+        rows.append(
+            {
+                "model": name,
+                "metric": f"decode one latent vector ({threads} threads)",
+                "value": round(decode_latency(name), 3),
+                "unit": "ms",
+            }
+        )
     if threads > 1:  # one small vector gains nothing from more threads, and waits for busy cores
         torch.set_num_threads(1)
         for name in VAE_NAMES:
-            rows.append({"model": name, "metric": "decode one latent vector (1 thread)",
-                         "value": round(decode_latency(name), 3), "unit": "ms"})
+            rows.append(
+                {"model": name, "metric": "decode one latent vector (1 thread)", "value": round(decode_latency(name), 3), "unit": "ms"}
+            )
         torch.set_num_threads(threads)
     for name in VAE_NAMES:
-        rows.append({"model": name, "metric": f"page rerun after a slider move (AppTest, {threads} threads)",
-                     "value": round(page_rerun(name), 1), "unit": "ms"})
+        rows.append(
+            {
+                "model": name,
+                "metric": f"page rerun after a slider move (AppTest, {threads} threads)",
+                "value": round(page_rerun(name), 1),
+                "unit": "ms",
+            }
+        )
     return rows
 
 

@@ -1,4 +1,5 @@
 """What every training script shares: the common flags, seeding, the device, and torchrun."""
+
 from __future__ import annotations
 
 import argparse
@@ -24,11 +25,14 @@ def parser(description: str, accumulate: bool = True) -> argparse.ArgumentParser
     p.add_argument("--out-dir", default=None, help="where to write weights (default: weights/)")
     p.add_argument("--resume", action="store_true", help="continue from runs/<name>/state if present")
     if accumulate:
-        p.add_argument("--grad-accum", type=int, default=None,
-                       help="micro-batches per process per step; the global batch stays --batch-size "
-                            "(default: derived from --micro-batch, else 1)")
-        p.add_argument("--micro-batch", type=int, default=None,
-                       help="the most examples one process puts through the model at once")
+        p.add_argument(
+            "--grad-accum",
+            type=int,
+            default=None,
+            help="micro-batches per process per step; the global batch stays --batch-size "
+            "(default: derived from --micro-batch, else 1)",
+        )
+        p.add_argument("--micro-batch", type=int, default=None, help="the most examples one process puts through the model at once")
     return p
 
 
@@ -43,10 +47,11 @@ def setup(args) -> tuple[distributed.Dist, torch.device, torch.Generator]:
 def plan(args, run: distributed.Dist, global_batch: int) -> tuple[int, int]:
     """(grad_accum, micro_batch) for this run, or a clear exit when the batch does not split."""
     try:
-        return distributed.plan_batches(global_batch, run.world_size, getattr(args, "grad_accum", None),
-                                        getattr(args, "micro_batch", None))
+        return distributed.plan_batches(
+            global_batch, run.world_size, getattr(args, "grad_accum", None), getattr(args, "micro_batch", None)
+        )
     except ValueError as e:
-        raise SystemExit(f"{e}: pick a --batch-size and a number of processes (and --grad-accum) that divide evenly.")
+        raise SystemExit(f"{e}: pick a --batch-size and a number of processes (and --grad-accum) that divide evenly.") from None
 
 
 def progress(run: distributed.Dist, **kwargs) -> tqdm:

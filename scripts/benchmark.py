@@ -6,6 +6,7 @@
 Each section lives in scripts/_bench_<model>.py and returns rows
 {"model", "metric", "value", "unit"}. Run on an otherwise idle machine: the figures are wall-clock.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,9 +14,9 @@ import json
 import platform
 import sys
 
-import _common  # noqa: F401  (puts the repo root on sys.path)
 import torch
 
+import _common  # noqa: F401  (puts the repo root on sys.path)
 from core.device import configure_threads
 
 SECTIONS = ("vae", "gan", "gpt")

@@ -7,25 +7,25 @@
 Prints a table and exits 1 when a result disagrees with its metadata beyond noise (with --targets,
 also when it misses the issue's target). A model whose weights are not shipped is reported and skipped.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 
-import _common  # noqa: F401  (puts the repo root on sys.path)
 import torch
 
+import _common  # noqa: F401  (puts the repo root on sys.path)
 from core import registry
 from core.checkpoint import WeightsError, load_meta
+from core.classifier import accuracy, gaussian_stats, load_classifier, predict
 from core.data import load_mnist, load_shakespeare
-from core.gan import load_generator
-from core.gan_history import score_generator
-from core.gpt import load_gpt
-from core.lm_train import full_loss, split
-from core.metrics import accuracy, gaussian_stats, load_classifier, predict
-from core.vae import evaluate as vae_evaluate
-from core.vae import load_vae
-
+from core.gan.history import score_generator
+from core.gan.model import load_generator
+from core.gpt.model import load_gpt
+from core.gpt.train import full_loss, split
+from core.vae.model import evaluate as vae_evaluate
+from core.vae.model import load_vae
 
 
 class Data:
@@ -60,12 +60,13 @@ def measure(name: str, data: Data, quick: bool) -> tuple[float, str, bool]:
         x, _ = data.mnist_test()
         classifier = load_classifier()
         _, feats = predict(classifier, x)
-        s = score_generator(load_generator(), classifier, gaussian_stats(feats), n=meta["eval_samples"],
-                            seed=meta["eval_seed"])
+        s = score_generator(load_generator(), classifier, gaussian_stats(feats), n=meta["eval_samples"], seed=meta["eval_seed"])
         shares = s["shares"]
         ok_shares = all(0.05 <= p <= 0.15 for p in shares)
-        note = (f"class shares {min(shares):.1%}..{max(shares):.1%} ({'all' if ok_shares else 'NOT all'} in 5–15%), "
-                f"FD {s['fid']:.2f} (metadata {meta['fid']:.2f}, floor {meta['fid_floor']:.2f})")
+        note = (
+            f"class shares {min(shares):.1%}..{max(shares):.1%} ({'all' if ok_shares else 'NOT all'} in 5–15%), "
+            f"FD {s['fid']:.2f} (metadata {meta['fid']:.2f}, floor {meta['fid_floor']:.2f})"
+        )
         return s["confident_share"], note, ok_shares
     model = load_gpt(name)
     text = data.shakespeare()

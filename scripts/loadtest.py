@@ -41,6 +41,7 @@ Every scenario also reports the server's CPU seconds and RSS, and "Traceback" bl
 --max-seconds (default 900) bounds the whole run: it then stops and reports what it has.
 Only 127.0.0.1 is contacted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,8 +63,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1280, "height": 900}
 PAGES = {"": "GenLab", "latent-space": "Latent", "gan-training": "GAN", "gpt-generation": "GPT"}
 
@@ -174,7 +181,7 @@ def descendants(roots: list[int]) -> list[int]:
                 stat = Path(f"/proc/{entry}/stat").read_text()
             except OSError:
                 continue  # it ended while we looked
-            ppid = int(stat[stat.rfind(")") + 2:].split()[1])
+            ppid = int(stat[stat.rfind(")") + 2 :].split()[1])
             children.setdefault(ppid, []).append(int(entry))
     found, todo = [], list(roots)
     while todo and len(found) < 10_000:
@@ -201,7 +208,7 @@ def cpu_seconds(pid: int) -> float:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return 0.0
-    fields = stat[stat.rfind(")") + 2:].split()  # fields[0] is field 3 of proc(5)
+    fields = stat[stat.rfind(")") + 2 :].split()  # fields[0] is field 3 of proc(5)
     return sum(int(f) for f in fields[11:15]) / CLK_TCK
 
 
@@ -238,12 +245,25 @@ class OwnServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
-        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
-               "--server.address", "127.0.0.1", "--server.headless", "true", *extra_args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(self.port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            *extra_args,
+        ]
         self.log_file = open(log_path, "wb")
         # Its own session, so stopping it also stops anything it started.
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=os.environ.copy(), stdout=self.log_file,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=os.environ.copy(), stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
         log(f"server pid {self.proc.pid} on {self.url}, log {log_path}")
 
     def wait_healthy(self, seconds: float = 120) -> None:
@@ -286,16 +306,18 @@ def scan_tracebacks(path: Path, start: int = 0) -> tuple[list[dict], int]:
     for i, line in enumerate(lines):
         if "Traceback" in line:
             # The exception line is the first one after the indented frames.
-            exc = next((x for x in lines[i + 1:i + 400] if x and not x[0].isspace()), "")
+            exc = next((x for x in lines[i + 1 : i + 400] if x and not x[0].isspace()), "")
             blocks.append({"log": str(path), "line": line.strip(), "exception": exc.strip()})
     return blocks, start + len(data)
 
 
 # -- the sampler and the run -----------------------------------------------------------------------
 
+
 @dataclass
 class Run:
     """What every scenario shares: the browser, the server's address and processes, the clock."""
+
     args: argparse.Namespace
     url: str
     pids: list[int]
@@ -357,12 +379,16 @@ class Window:
             return out
         used = {pid: round(cpu[pid] - self.cpu.get(pid, 0), 1) for pid in cpu}
         rss = [s["rss_mb"] for s in self.run.samples if self.t <= s["t"] <= t] + [server_usage(self.run.pids)[0]]
-        return out | {"server_cpu_s": round(sum(used.values()), 1), "server_cpu_s_by_pid": used,
-                      "server_cores_busy": round(sum(used.values()) / max(t - self.t, 1e-9), 2),
-                      "peak_rss_mb": round(max(rss), 1)}
+        return out | {
+            "server_cpu_s": round(sum(used.values()), 1),
+            "server_cpu_s_by_pid": used,
+            "server_cores_busy": round(sum(used.values()) / max(t - self.t, 1e-9), 2),
+            "peak_rss_mb": round(max(rss), 1),
+        }
 
 
 # -- one student ------------------------------------------------------------------------------------
+
 
 class Student:
     """One browser context (its own cookies, so its own Streamlit session) with one page."""
@@ -421,10 +447,13 @@ class Student:
             return {"status": "timeout" if "Timeout" in type(e).__name__ else f"failed: {type(e).__name__}"}
         out = {"client_s": round(time.monotonic() - clicked_at, 2)}
         if "seconds" in res:
-            return out | {"status": "ok", "chars": int(res["chars"].replace(",", "")), "seconds": float(res["seconds"]),
-                          "caption": res["caption"]}
-        return out | ({"status": "stopped", "text": res["stopped"]} if "stopped" in res
-                      else {"status": "error", "text": res["error"]})
+            return out | {
+                "status": "ok",
+                "chars": int(res["chars"].replace(",", "")),
+                "seconds": float(res["seconds"]),
+                "caption": res["caption"],
+            }
+        return out | ({"status": "stopped", "text": res["stopped"]} if "stopped" in res else {"status": "error", "text": res["error"]})
 
     async def generate(self, timeout_s: float) -> dict:
         await self.find_generate()
@@ -447,8 +476,12 @@ class Student:
             return {"t": self.run.now(), "step": None, "failed": type(e).__name__}
         status = " ".join(got["status"])
         step, rate = STEP_RE.search(status), RATE_RE.search(status)
-        return {"t": self.run.now(), "step": int(step.group(1).replace(",", "")) if step else None,
-                "rate": float(rate.group(1)) if rate else None, "queue": got["queue"][0][:200] if got["queue"] else None}
+        return {
+            "t": self.run.now(),
+            "step": int(step.group(1).replace(",", "")) if step else None,
+            "rate": float(rate.group(1)) if rate else None,
+            "queue": got["queue"][0][:200] if got["queue"] else None,
+        }
 
     async def collect(self) -> dict[str, float]:
         """Merge what the page's watcher saw (error boxes, warnings, connection dialogs) into self.seen."""
@@ -467,7 +500,8 @@ class Student:
         try:
             return await self.page.evaluate(
                 "(document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') || 'no app') + ': '"
-                " + (document.querySelector('[data-testid=stMain]')?.innerText || '').replace(/\\s+/g, ' ').slice(0, 200)")
+                " + (document.querySelector('[data-testid=stMain]')?.innerText || '').replace(/\\s+/g, ' ').slice(0, 200)"
+            )
         except Exception as e:
             return f"unreadable ({type(e).__name__})"
 
@@ -496,8 +530,10 @@ async def start_students(run: Run, n: int, prefix: str, path: str) -> list[Stude
                 await s.open(path)
                 return s
             except Exception as e:  # one slow page should not sink the other students' figures
-                run.failures.append(f"{s.name} could not open /{path}: {type(e).__name__}: {str(e).splitlines()[0][:150]}"
-                                    f" | the page: {await s.describe()}")
+                run.failures.append(
+                    f"{s.name} could not open /{path}: {type(e).__name__}: {str(e).splitlines()[0][:150]}"
+                    f" | the page: {await s.describe()}"
+                )
                 log(run.failures[-1])
                 await s.close()
                 return None
@@ -538,6 +574,7 @@ def tracebacks_since(run: Run, offsets: list[int]) -> list[dict]:
 
 # -- scenario: generate -----------------------------------------------------------------------------
 
+
 async def scenario_generate(run: Run, res: dict) -> None:
     n, timeout_s = run.args.students or run.args.generate_students, run.args.gen_timeout
 
@@ -568,8 +605,11 @@ def summarise_generate(res: dict) -> None:
     secs = [r["seconds"] for r in ok]
     solo = res.get("solo", {}).get("seconds")
     res["summary"] = {
-        "n": len(res.get("students", [])), "finished": len(ok), "solo_s": solo,
-        "median_s": median(secs), "max_s": max(secs) if secs else None,
+        "n": len(res.get("students", [])),
+        "finished": len(ok),
+        "solo_s": solo,
+        "median_s": median(secs),
+        "max_s": max(secs) if secs else None,
         "ratio_median_over_solo": round(median(secs) / solo, 2) if secs and solo else None,
         "client_median_s": median([r["client_s"] for r in ok]),
         "not_finished": [r for r in res.get("students", []) if r["status"] != "ok"],
@@ -577,6 +617,7 @@ def summarise_generate(res: dict) -> None:
 
 
 # -- scenario: train ----------------------------------------------------------------------------------
+
 
 async def start_trainers(run: Run, n: int, prefix: str) -> list[Student]:
     trainers = await start_students(run, n, prefix, "gan-training")
@@ -624,8 +665,12 @@ async def scenario_train(run: Run, res: dict) -> None:
     t_go, solo_series = run.now(), [[]]
     await watch_trainers(run, [solo], solo_s, solo_series)
     steps, secs = window_rate(solo_series[0], t_go + warm)
-    res["solo"] = {"steps": steps, "seconds": round(secs, 1), "steps_per_s": round(steps / secs, 2) if secs else None,
-                   "page_rate": solo_series[0][-1].get("rate") if solo_series[0] else None}
+    res["solo"] = {
+        "steps": steps,
+        "seconds": round(secs, 1),
+        "steps_per_s": round(steps / secs, 2) if secs else None,
+        "page_rate": solo_series[0][-1].get("rate") if solo_series[0] else None,
+    }
     await pause_all(run, [solo])
     await close_all([solo])
 
@@ -654,12 +699,18 @@ async def scenario_train(run: Run, res: dict) -> None:
 
     per = [window_rate(s, t_go + warm) for s in series]
     secs = statistics.mean([p[1] for p in per]) if per else 0
-    res["trainers"] = [{"name": t.name, "steps_in_window": p[0], "seconds": round(p[1], 1),
-                        "last_step": next((r["step"] for r in reversed(s) if r["step"] is not None), None),
-                        "page_rate": next((r["rate"] for r in reversed(s) if r.get("rate") is not None), None),
-                        "queued_readings": sum(1 for r in s if r.get("queue")),
-                        "queue_texts": sorted({r["queue"] for r in s if r.get("queue")})}
-                       for t, p, s in zip(trainers, per, series)]
+    res["trainers"] = [
+        {
+            "name": t.name,
+            "steps_in_window": p[0],
+            "seconds": round(p[1], 1),
+            "last_step": next((r["step"] for r in reversed(s) if r["step"] is not None), None),
+            "page_rate": next((r["rate"] for r in reversed(s) if r.get("rate") is not None), None),
+            "queued_readings": sum(1 for r in s if r.get("queue")),
+            "queue_texts": sorted({r["queue"] for r in s if r.get("queue")}),
+        }
+        for t, p, s in zip(trainers, per, series)
+    ]
     res["series"] = {t.name: [[r["t"], r["step"]] for r in s] for t, s in zip(trainers, series)}
     total = sum(p[0] for p in per)
     res["aggregate_steps_per_s"] = round(total / secs, 2) if secs else None
@@ -669,17 +720,22 @@ async def scenario_train(run: Run, res: dict) -> None:
     res["problems"] = problems([solo, idle, *trainers, bystander])
     solo_rate = res["solo"]["steps_per_s"]
     res["summary"] = {
-        "trainers": n, "solo_steps_per_s": solo_rate, "aggregate_steps_per_s": res["aggregate_steps_per_s"],
+        "trainers": n,
+        "solo_steps_per_s": solo_rate,
+        "aggregate_steps_per_s": res["aggregate_steps_per_s"],
         "ratio_aggregate_over_solo": round(res["aggregate_steps_per_s"] / solo_rate, 2)
-        if solo_rate and res["aggregate_steps_per_s"] is not None else None,
+        if solo_rate and res["aggregate_steps_per_s"] is not None
+        else None,
         "queued_trainers": sum(1 for t in res["trainers"] if t["queued_readings"]),
         # One line per kind of message: the countdown's numbers would make every reading unique.
         "queue_texts": sorted({re.sub(r"\d[\d,.]*", "#", q) for t in res["trainers"] for q in t["queue_texts"]}),
-        "bystander_idle_s": res["bystander_idle"].get("seconds"), "bystander_s": res["bystander"].get("seconds"),
+        "bystander_idle_s": res["bystander_idle"].get("seconds"),
+        "bystander_s": res["bystander"].get("seconds"),
     }
 
 
 # -- scenario: memory ---------------------------------------------------------------------------------
+
 
 async def visit_everything(run: Run, s: Student, train_s: float) -> dict:
     """From Home: Latent Space, GPT (generate), GAN (train live for train_s), through the sidebar."""
@@ -706,7 +762,7 @@ async def scenario_memory(run: Run, res: dict) -> None:
         students = [await Student(run, f"m{r}-{i + 1}").start() for i in range(n)]
         gate = asyncio.Semaphore(a.open_concurrency)
 
-        async def one(s: Student) -> dict:
+        async def one(s: Student, gate: asyncio.Semaphore = gate) -> dict:
             try:
                 async with gate:
                     await s.open("")  # the first load is the heavy part; the rest run side by side
@@ -724,16 +780,26 @@ async def scenario_memory(run: Run, res: dict) -> None:
         after = run.sample()
         run.mark(f"memory: round {r}: waited")
         peak = max([peak or 0] + [s["rss_mb"] for s in run.samples if s["t"] >= window.t])
-        res["rounds"].append({"round": r, "students": n, "peak_rss_mb": peak, "after_wait_rss_mb": after and after["rss_mb"],
-                              "generated": sum(1 for v in visits if v.get("generate", {}).get("status") == "ok"),
-                              "trained": sum(1 for v in visits if (v.get("steps") or 0) > 0),
-                              "failed": [v["failed"] for v in visits if "failed" in v],
-                              "problems": problems(students)})
+        res["rounds"].append(
+            {
+                "round": r,
+                "students": n,
+                "peak_rss_mb": peak,
+                "after_wait_rss_mb": after and after["rss_mb"],
+                "generated": sum(1 for v in visits if v.get("generate", {}).get("status") == "ok"),
+                "trained": sum(1 for v in visits if (v.get("steps") or 0) > 0),
+                "failed": [v["failed"] for v in visits if "failed" in v],
+                "problems": problems(students),
+            }
+        )
     first, last = res["rounds"][0]["after_wait_rss_mb"], res["rounds"][-1]["after_wait_rss_mb"]
     growth = (last - first) / first if first and last and len(res["rounds"]) > 1 else None
-    res["summary"] = {"rss_after_first_mb": first, "rss_after_last_mb": last,
-                      "growth": None if growth is None else round(growth, 3),
-                      "check": "n/a (one round)" if growth is None else ("PASS" if abs(growth) <= 0.15 else "FAIL")}
+    res["summary"] = {
+        "rss_after_first_mb": first,
+        "rss_after_last_mb": last,
+        "growth": None if growth is None else round(growth, 3),
+        "check": "n/a (one round)" if growth is None else ("PASS" if abs(growth) <= 0.15 else "FAIL"),
+    }
     res["curve"] = labelled_curve(run, "memory:")
 
 
@@ -752,6 +818,7 @@ def labelled_curve(run: Run, prefix: str = "") -> list[dict]:
 
 # -- the report ----------------------------------------------------------------------------------------
 
+
 def table(title: str, rows: list[tuple[str, str]]) -> str:
     width = max((len(k) for k, _ in rows), default=10)
     return "\n".join([f"\n== {title} ==", *(f"  {k:<{width}}  {v}" for k, v in rows)])
@@ -763,15 +830,22 @@ def by_process_row(server: dict) -> list[tuple[str, str]]:
     return [("CPU s by process", ", ".join(f"pid {pid}: {s}" for pid, s in per.items()))] if len(per) > 1 else []
 
 
-PROBLEM_LABELS = {"exception": "exception box", "error": "error box", "connection": "connection dialog",
-                  "warning": "warning box (not an error)"}
+PROBLEM_LABELS = {
+    "exception": "exception box",
+    "error": "error box",
+    "connection": "connection dialog",
+    "warning": "warning box (not an error)",
+}
 
 
 def problem_rows(res: dict) -> list[tuple[str, str]]:
     """Errors first (or a line saying there were none), then warnings, which are only notes."""
     found = res.get("problems", {})
-    errors = [(f"{PROBLEM_LABELS[k]} ({n} students)", text[:160]) for k in ("exception", "error", "connection")
-              for text, n in found.get(k, {}).items()]
+    errors = [
+        (f"{PROBLEM_LABELS[k]} ({n} students)", text[:160])
+        for k in ("exception", "error", "connection")
+        for text, n in found.get(k, {}).items()
+    ]
     errors += [("page did not load", f[:160]) for f in res.get("open_failures", [])]
     errors += [("server traceback", tb["exception"][:160] or tb["line"]) for tb in res.get("tracebacks", [])]
     notes = [(f"{PROBLEM_LABELS['warning']} ({n} students)", text[:160]) for text, n in found.get("warning", {}).items()]
@@ -782,14 +856,19 @@ def report_generate(res: dict) -> str:
     if "summary" not in res:
         summarise_generate(res)
     s, srv = res["summary"], res.get("server", {})
-    rows = [("1 student alone", f"{fmt(s['solo_s'], 1)} s (page caption)"),
-            (f"{s['n']} students at once", f"{s['finished']} of {s['n']} finished"),
-            ("median / max", f"{fmt(s['median_s'], 1)} s / {fmt(s['max_s'], 1)} s (page captions)"),
-            ("ratio median / solo", fmt(s["ratio_median_over_solo"])),
-            ("browser click-to-caption median", f"{fmt(s['client_median_s'], 1)} s (browsers share the cores)"),
-            ("click spread", f"{fmt(res.get('click_spread_s'))} s"),
-            ("server during the crowd", f"{srv.get('server_cpu_s', '-')} CPU s in {srv.get('seconds', '-')} s "
-                                        f"({srv.get('server_cores_busy', '-')} cores), peak RSS {srv.get('peak_rss_mb', '-')} MB")]
+    rows = [
+        ("1 student alone", f"{fmt(s['solo_s'], 1)} s (page caption)"),
+        (f"{s['n']} students at once", f"{s['finished']} of {s['n']} finished"),
+        ("median / max", f"{fmt(s['median_s'], 1)} s / {fmt(s['max_s'], 1)} s (page captions)"),
+        ("ratio median / solo", fmt(s["ratio_median_over_solo"])),
+        ("browser click-to-caption median", f"{fmt(s['client_median_s'], 1)} s (browsers share the cores)"),
+        ("click spread", f"{fmt(res.get('click_spread_s'))} s"),
+        (
+            "server during the crowd",
+            f"{srv.get('server_cpu_s', '-')} CPU s in {srv.get('seconds', '-')} s "
+            f"({srv.get('server_cores_busy', '-')} cores), peak RSS {srv.get('peak_rss_mb', '-')} MB",
+        ),
+    ]
     rows += by_process_row(srv)
     rows += [("not finished", f"{r['status']} {r.get('text', '')[:120]}") for r in s["not_finished"]]
     return table("generate", rows + problem_rows(res))
@@ -797,16 +876,25 @@ def report_generate(res: dict) -> str:
 
 def report_train(res: dict) -> str:
     s, srv = res.get("summary", {}), res.get("server", {})
-    rows = [("1 trainer alone", f"{fmt(res.get('solo', {}).get('steps_per_s'))} steps/s "
-                                f"(page says {fmt(res.get('solo', {}).get('page_rate'), 1)})"),
-            (f"{s.get('trainers', '?')} trainers together", f"{fmt(s.get('aggregate_steps_per_s'))} steps/s summed"),
-            ("ratio aggregate / solo", fmt(s.get("ratio_aggregate_over_solo"))),
-            ("per trainer (steps in window)", ", ".join(f"{t['steps_in_window']}" for t in res.get("trainers", []))),
-            ("queued trainers", str(s.get("queued_trainers", "-"))),
-            ("bystander generate", f"{fmt(s.get('bystander_s'), 1)} s under load, "
-                                   f"{fmt(s.get('bystander_idle_s'), 1)} s idle (page captions)"),
-            ("server during the window", f"{srv.get('server_cpu_s', '-')} CPU s in {srv.get('seconds', '-')} s "
-                                         f"({srv.get('server_cores_busy', '-')} cores), peak RSS {srv.get('peak_rss_mb', '-')} MB")]
+    rows = [
+        (
+            "1 trainer alone",
+            f"{fmt(res.get('solo', {}).get('steps_per_s'))} steps/s (page says {fmt(res.get('solo', {}).get('page_rate'), 1)})",
+        ),
+        (f"{s.get('trainers', '?')} trainers together", f"{fmt(s.get('aggregate_steps_per_s'))} steps/s summed"),
+        ("ratio aggregate / solo", fmt(s.get("ratio_aggregate_over_solo"))),
+        ("per trainer (steps in window)", ", ".join(f"{t['steps_in_window']}" for t in res.get("trainers", []))),
+        ("queued trainers", str(s.get("queued_trainers", "-"))),
+        (
+            "bystander generate",
+            f"{fmt(s.get('bystander_s'), 1)} s under load, {fmt(s.get('bystander_idle_s'), 1)} s idle (page captions)",
+        ),
+        (
+            "server during the window",
+            f"{srv.get('server_cpu_s', '-')} CPU s in {srv.get('seconds', '-')} s "
+            f"({srv.get('server_cores_busy', '-')} cores), peak RSS {srv.get('peak_rss_mb', '-')} MB",
+        ),
+    ]
     rows += by_process_row(srv)
     rows += [("queue message", q) for q in s.get("queue_texts", [])]
     if res.get("bystander", {}).get("status") not in (None, "ok"):
@@ -817,9 +905,14 @@ def report_train(res: dict) -> str:
 def report_memory(res: dict) -> str:
     rows = [("RSS before", f"{fmt(res.get('rss_before_mb'), 0)} MB")]
     for r in res.get("rounds", []):
-        rows.append((f"round {r['round']}", f"peak {fmt(r['peak_rss_mb'], 0)} MB, after the wait "
-                                            f"{fmt(r['after_wait_rss_mb'], 0)} MB; of {r['students']} students "
-                                            f"{r['generated']} generated, {r['trained']} trained, {len(r['failed'])} failed"))
+        rows.append(
+            (
+                f"round {r['round']}",
+                f"peak {fmt(r['peak_rss_mb'], 0)} MB, after the wait "
+                f"{fmt(r['after_wait_rss_mb'], 0)} MB; of {r['students']} students "
+                f"{r['generated']} generated, {r['trained']} trained, {len(r['failed'])} failed",
+            )
+        )
         rows += [(f"round {r['round']} failure", f[:160]) for f in r["failed"]]
         rows += [(f"round {r['round']} {PROBLEM_LABELS.get(k, k)}", t[:160]) for k, found in r["problems"].items() for t in found]
     s = res.get("summary", {})
@@ -893,8 +986,11 @@ async def run_scenarios(run: Run) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="See the module docstring (scripts/loadtest.py) for examples.")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="See the module docstring (scripts/loadtest.py) for examples.",
+    )
     p.add_argument("--scenario", action="append", choices=list(SCENARIOS), help="generate, train, memory (repeatable)")
     p.add_argument("--students", type=int, help="override the size of every scenario (N, T and S)")
     p.add_argument("--generate-students", type=int, default=20, help="N (default 20)")
@@ -919,9 +1015,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--poll", type=float, default=2, help="seconds between step-counter readings (default 2)")
     p.add_argument("--sample-every", type=float, default=2, help="seconds between RSS/CPU samples (default 2)")
     p.add_argument("--chromium", default=CHROMIUM, help=f"the Chromium binary (default {CHROMIUM})")
-    p.add_argument("--client-nice", type=int, default=10,
-                   help="niceness of this script and its browsers (not the server), so that the clients' rendering "
-                        "does not take the cores the measured server needs (default 10; 0: off)")
+    p.add_argument(
+        "--client-nice",
+        type=int,
+        default=10,
+        help="niceness of this script and its browsers (not the server), so that the clients' rendering "
+        "does not take the cores the measured server needs (default 10; 0: off)",
+    )
     a = p.parse_args(argv)
     a.scenario = list(dict.fromkeys(a.scenario or ["generate"]))
     if a.url and not a.url.startswith(("http://127.0.0.1", "http://localhost")):
@@ -972,10 +1072,18 @@ def main(argv: list[str] | None = None) -> int:
         signal.alarm(0)
 
     all_tb = [b for path in logs for b in scan_tracebacks(path)[0]]
-    out = {"config": vars(a), "url": url, "server_pids": pids, "server_logs": [str(p) for p in logs],
-           "machine": {"cores": os.cpu_count(), "load_average_at_start": load_at_start, "load_average_at_end": load_average()},
-           "stopped_early": stopped_early, "scenarios": run.results, "samples": run.samples, "events": run.events,
-           "tracebacks": all_tb}
+    out = {
+        "config": vars(a),
+        "url": url,
+        "server_pids": pids,
+        "server_logs": [str(p) for p in logs],
+        "machine": {"cores": os.cpu_count(), "load_average_at_start": load_at_start, "load_average_at_end": load_average()},
+        "stopped_early": stopped_early,
+        "scenarios": run.results,
+        "samples": run.samples,
+        "events": run.events,
+        "tracebacks": all_tb,
+    }
     for name, res in run.results.items():
         try:
             print(REPORTS[name](res) + ("" if res.get("status") == "done" else f"\n  (incomplete: {res.get('status')})"))
@@ -983,11 +1091,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n== {name} ==\n  incomplete ({type(e).__name__}: {e})")
     if run.samples:
         rss = [s["rss_mb"] for s in run.samples]
-        print(f"\nserver RSS: first {rss[0]:.0f} MB, peak {max(rss):.0f} MB, last {rss[-1]:.0f} MB; "
-              f"CPU {run.samples[-1]['cpu_s'] - run.samples[0]['cpu_s']:.0f} s over {run.samples[-1]['t']:.0f} s")
+        print(
+            f"\nserver RSS: first {rss[0]:.0f} MB, peak {max(rss):.0f} MB, last {rss[-1]:.0f} MB; "
+            f"CPU {run.samples[-1]['cpu_s'] - run.samples[0]['cpu_s']:.0f} s over {run.samples[-1]['t']:.0f} s"
+        )
     print(f"server tracebacks in the logs: {len(all_tb)}" + (f"  ({', '.join(str(p) for p in logs)})" if logs else ""))
-    print(f"machine: {os.cpu_count()} cores, load average {load_at_start} at the start, {load_average()} at the end "
-          "(other work on the machine skews every figure)")
+    print(
+        f"machine: {os.cpu_count()} cores, load average {load_at_start} at the start, {load_average()} at the end "
+        "(other work on the machine skews every figure)"
+    )
     if stopped_early:
         print(f"stopped early: {stopped_early}")
     if a.json:

@@ -1,18 +1,19 @@
 """Train the digit classifier that scores the GAN's samples and colours the VAE's latent map.
 
-    python scripts/train_classifier.py            # -> weights/classifier.*  (target: >= 99.0% test accuracy)
-    torchrun --standalone --nproc_per_node 2 scripts/train_classifier.py   # two processes, one global batch
+python scripts/train_classifier.py            # -> weights/classifier.*  (target: >= 99.0% test accuracy)
+torchrun --standalone --nproc_per_node 2 scripts/train_classifier.py   # two processes, one global batch
 """
+
 import time
 from dataclasses import asdict
 
-import _common
 import torch
 from torch.distributed.elastic.multiprocessing.errors import record
 
+import _common
 from core.checkpoint import save_checkpoint
+from core.classifier import ClassifierConfig, DigitClassifier, accuracy, train_epoch
 from core.data import load_mnist
-from core.metrics import ClassifierConfig, DigitClassifier, accuracy, train_epoch
 
 
 @record  # under torchrun, a failing rank's error heads the launcher's report
@@ -40,8 +41,18 @@ def main():
     bar = _common.progress(run, total=args.max_steps or steps_per_epoch * args.epochs, desc="classifier")
     t0 = time.time()
     for epoch in range(args.epochs):
-        train_epoch(fwd, opt, train_x, train_y, args.batch_size, gen, args.max_steps, mine=run.mine, accum=accum,
-                    on_step=lambda s, loss: (sched.step(), bar.update(1), bar.set_postfix(loss=f"{loss:.3f}")))
+        train_epoch(
+            fwd,
+            opt,
+            train_x,
+            train_y,
+            args.batch_size,
+            gen,
+            args.max_steps,
+            mine=run.mine,
+            accum=accum,
+            on_step=lambda s, loss: (sched.step(), bar.update(1), bar.set_postfix(loss=f"{loss:.3f}")),
+        )
         if run.is_main:
             bar.write(f"epoch {epoch + 1}: test accuracy {accuracy(model, test_x, test_y):.4f}")
         if args.max_steps:
@@ -52,15 +63,22 @@ def main():
     if not run.is_main:
         return
     acc = accuracy(model, test_x, test_y)
-    save_checkpoint(model.cpu(), "classifier", {
-        "model": "digit classifier",
-        "config": asdict(cfg),
-        "dataset": "MNIST (60,000 train / 10,000 test)",
-        "epochs": args.epochs, "steps": bar.n, "wall_time_s": round(time.time() - t0, 1),
-        "distributed": {**run.info(), "grad_accum": accum, "micro_batch": micro},
-        "metrics": {"test_accuracy": round(acc, 4)},
-        "headline": f"test accuracy {acc:.2%}",
-    }, _common.out_dir(args))
+    save_checkpoint(
+        model.cpu(),
+        "classifier",
+        {
+            "model": "digit classifier",
+            "config": asdict(cfg),
+            "dataset": "MNIST (60,000 train / 10,000 test)",
+            "epochs": args.epochs,
+            "steps": bar.n,
+            "wall_time_s": round(time.time() - t0, 1),
+            "distributed": {**run.info(), "grad_accum": accum, "micro_batch": micro},
+            "metrics": {"test_accuracy": round(acc, 4)},
+            "headline": f"test accuracy {acc:.2%}",
+        },
+        _common.out_dir(args),
+    )
     print(f"classifier: test accuracy {acc:.4f}")
 
 

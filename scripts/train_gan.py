@@ -8,21 +8,22 @@ Needs weights/classifier.* (python scripts/train_classifier.py): it scores sampl
 trains on its share and BatchNorm normalises over the whole batch. No gradient accumulation here:
 BatchNorm over sequential micro-batches would not be the same model.
 """
+
 import time
 from dataclasses import asdict, replace
 
-import _common
 import numpy as np
 import torch
 from safetensors.torch import load_file
 from torch.distributed.elastic.multiprocessing.errors import record
 
+import _common
 from core.checkpoint import load_training_state, save_checkpoint, save_tensors, save_training_state
+from core.classifier import frechet_distance, gaussian_stats, load_classifier, predict
 from core.data import digit_sample, load_mnist
 from core.distributed import unwrap
-from core.gan import GANConfig, GANTrainer, TrainSettings, lr_scale, mnist_sampler, new_mnist_gan
-from core.gan_history import TrainingHistory, losses_from_tensors, moments_from_tensors, score_generator
-from core.metrics import gaussian_stats, frechet_distance, load_classifier, predict
+from core.gan.history import TrainingHistory, losses_from_tensors, moments_from_tensors, score_generator
+from core.gan.model import GANConfig, GANTrainer, TrainSettings, lr_scale, mnist_sampler, new_mnist_gan
 
 
 def moment_steps(total: int, n: int = 48) -> set[int]:
@@ -53,8 +54,12 @@ def main():
     p.add_argument("--lr-d", type=float, default=2e-4)
     p.add_argument("--channels", type=int, default=64, help="generator width")
     p.add_argument("--d-channels", type=int, default=None, help="discriminator width (default: --channels)")
-    p.add_argument("--decay-from", type=int, default=6000,
-                   help="from this step on, lower both learning rates linearly to zero at the last step (past the end: off)")
+    p.add_argument(
+        "--decay-from",
+        type=int,
+        default=6000,
+        help="from this step on, lower both learning rates linearly to zero at the last step (past the end: off)",
+    )
     p.add_argument("--ema", type=float, default=0.999, help="decay of the generator's moving average (0: none)")
     args = p.parse_args()
     run, device, _ = _common.setup(args)
@@ -71,14 +76,14 @@ def main():
         real_stats = gaussian_stats(test_feats.cpu())
         floor = frechet_distance(gaussian_stats(train_feats.cpu()), real_stats)  # train vs test: the best one can hope for
         fixed = torch.randn(64, cfg.latent_dim, generator=torch.Generator().manual_seed(args.seed + 1))
-        history = TrainingHistory(fixed, classifier, test_feats.cpu(), max_points=10**6, max_moments=1000,
-                                  seed=args.seed)
+        history = TrainingHistory(fixed, classifier, test_feats.cpu(), max_points=10**6, max_moments=1000, seed=args.seed)
 
     settings = TrainSettings(lr_g=args.lr_g, lr_d=args.lr_d, batch_size=args.batch_size)
     G, D = new_mnist_gan(cfg, torch.Generator().manual_seed(args.seed))
     G, D = run.sync_batchnorm(G).to(device), run.sync_batchnorm(D).to(device)
-    trainer = ShardedGANTrainer(G, D, mnist_sampler(train_x.to(device)), cfg.latent_dim, settings, gen,
-                                args.ema or None, mine=run.mine)
+    trainer = ShardedGANTrainer(
+        G, D, mnist_sampler(train_x.to(device)), cfg.latent_dim, settings, gen, args.ema or None, mine=run.mine
+    )
     modules = {"G": G, "D": D, **({"G_ema": trainer.G_ema} if trainer.G_ema is not None else {})}
     optimizers = {"opt_g": trainer.opt_g, "opt_d": trainer.opt_d}
 
@@ -112,11 +117,14 @@ def main():
         history.log(stats)
         if trainer.steps in snap_at:
             m = history.snapshot(unwrap(trainer.sampler), trainer.steps)
-            bar.set_postfix(loss_d=f"{stats['loss_d']:.2f}", loss_g=f"{stats['loss_g']:.2f}",
-                            confident=f"{m['confident_share']:.2f}", fid=f"{m['fid']:.1f}")
+            bar.set_postfix(
+                loss_d=f"{stats['loss_d']:.2f}",
+                loss_g=f"{stats['loss_g']:.2f}",
+                confident=f"{m['confident_share']:.2f}",
+                fid=f"{m['fid']:.1f}",
+            )
         if trainer.steps % 1000 == 0:
-            save_training_state(state_path, modules, optimizers,
-                                {"step": trainer.steps, "elapsed": elapsed + time.time() - t0})
+            save_training_state(state_path, modules, optimizers, {"step": trainer.steps, "elapsed": elapsed + time.time() - t0})
             save_tensors(history_path, history.to_tensors())
     bar.close()
     elapsed += time.time() - t0
@@ -129,29 +137,38 @@ def main():
     G_final = unwrap(trainer.sampler)  # the moving average, when training kept one
     score = score_generator(G_final, classifier, real_stats, n=2000, seed=12345)
     out = _common.out_dir(args)
-    save_checkpoint(G_final.cpu(), "gan", {
-        "model": "dcgan generator",
-        "config": asdict(cfg),
-        "train_settings": asdict(settings),
-        "ema_decay": args.ema or None,
-        "lr_decay_from": args.decay_from,
-        "distributed": run.info(),
-        "dataset": "MNIST (60,000 train)",
-        "steps": trainer.steps, "epochs": round(trainer.steps * args.batch_size / len(train_x), 2),
-        "wall_time_s": round(elapsed, 1),
-        "metrics": {
-            "confident_share": round(score["confident_share"], 4),
-            "mean_confidence": round(score["mean_confidence"], 4),
-            "class_shares": [round(s, 4) for s in score["shares"]],
-            "fid": round(score["fid"], 3),
-            "fid_floor": round(floor, 3),
-            "eval_samples": 2000, "eval_seed": 12345,
+    save_checkpoint(
+        G_final.cpu(),
+        "gan",
+        {
+            "model": "dcgan generator",
+            "config": asdict(cfg),
+            "train_settings": asdict(settings),
+            "ema_decay": args.ema or None,
+            "lr_decay_from": args.decay_from,
+            "distributed": run.info(),
+            "dataset": "MNIST (60,000 train)",
+            "steps": trainer.steps,
+            "epochs": round(trainer.steps * args.batch_size / len(train_x), 2),
+            "wall_time_s": round(elapsed, 1),
+            "metrics": {
+                "confident_share": round(score["confident_share"], 4),
+                "mean_confidence": round(score["mean_confidence"], 4),
+                "class_shares": [round(s, 4) for s in score["shares"]],
+                "fid": round(score["fid"], 3),
+                "fid_floor": round(floor, 3),
+                "eval_samples": 2000,
+                "eval_seed": 12345,
+            },
+            "headline": f"{score['confident_share']:.0%} confident digits, FD {score['fid']:.1f}",
         },
-        "headline": f"{score['confident_share']:.0%} confident digits, FD {score['fid']:.1f}",
-    }, out)
+        out,
+    )
     save_tensors(out / "gan.history.safetensors", {**history.to_tensors(), **digit_sample(test_x, test_y)})
-    print(f"gan: {score['confident_share']:.1%} confident (>=0.9), class shares "
-          f"{min(score['shares']):.1%}..{max(score['shares']):.1%}, FD {score['fid']:.2f} (floor {floor:.2f})")
+    print(
+        f"gan: {score['confident_share']:.1%} confident (>=0.9), class shares "
+        f"{min(score['shares']):.1%}..{max(score['shares']):.1%}, FD {score['fid']:.2f} (floor {floor:.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -8,18 +8,19 @@
 Keeps the checkpoint with the best validation loss (the lecture's model overfits late).
 Under torchrun the preset's batch is the global batch: each process trains on its share of it.
 """
+
 import time
 from dataclasses import asdict, replace
 
-import _common
 import torch
 from torch.distributed.elastic.multiprocessing.errors import record
 
+import _common
 from core.checkpoint import load_training_state, save_checkpoint, save_training_state
 from core.data import load_shakespeare
-from core.gpt import GPT, BigramLanguageModel
-from core.lm_train import PRESETS, TrainConfig, estimate_loss, full_loss, get_batch, make_optimizer, split, train_step
-from core.tokenizer import CharTokenizer
+from core.gpt.model import GPT, BigramLanguageModel
+from core.gpt.tokenizer import CharTokenizer
+from core.gpt.train import PRESETS, TrainConfig, estimate_loss, full_loss, get_batch, make_optimizer, split, train_step
 
 
 @record  # under torchrun, a failing rank's error heads the launcher's report
@@ -43,18 +44,28 @@ def main():
     train_data, val_data = split(data)
 
     if args.preset == "bigram":
-        model_cfg, tcfg = None, TrainConfig(batch_size=32, max_iters=3000, lr=1e-2, min_lr=1e-3, warmup_iters=0,
-                                            weight_decay=0.0, eval_interval=500)
+        model_cfg, tcfg = (
+            None,
+            TrainConfig(batch_size=32, max_iters=3000, lr=1e-2, min_lr=1e-3, warmup_iters=0, weight_decay=0.0, eval_interval=500),
+        )
         model, block = BigramLanguageModel(tok.vocab_size), 8
     else:
         model_cfg, tcfg = PRESETS[args.preset]
-        model_cfg = replace(model_cfg, vocab_size=tok.vocab_size,
-                            **({} if args.dropout is None else {"dropout": args.dropout}))
+        model_cfg = replace(model_cfg, vocab_size=tok.vocab_size, **({} if args.dropout is None else {"dropout": args.dropout}))
         model, block = GPT(model_cfg), model_cfg.block_size
-    tcfg = replace(tcfg, **{k: v for k, v in {"max_iters": args.max_iters or args.max_steps,
-                                              "eval_interval": args.eval_interval,
-                                              "eval_iters": args.eval_iters,
-                                              "batch_size": args.batch_size}.items() if v})
+    tcfg = replace(
+        tcfg,
+        **{
+            k: v
+            for k, v in {
+                "max_iters": args.max_iters or args.max_steps,
+                "eval_interval": args.eval_interval,
+                "eval_iters": args.eval_iters,
+                "batch_size": args.batch_size,
+            }.items()
+            if v
+        },
+    )
     accum, micro = _common.plan(args, run, tcfg.batch_size)
     model.to(device)
     run.seed_ranks(args.seed)  # dropout masks differ per rank
@@ -84,16 +95,21 @@ def main():
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.3f}")
         if run.is_main and (it % tcfg.eval_interval == 0 or it == tcfg.max_iters):
-            losses = {s: estimate_loss(model, d, block, tcfg.batch_size, tcfg.eval_iters, seed=it, device=device)
-                      for s, d in (("train", train_data), ("val", val_data))}
+            losses = {
+                s: estimate_loss(model, d, block, tcfg.batch_size, tcfg.eval_iters, seed=it, device=device)
+                for s, d in (("train", train_data), ("val", val_data))
+            }
             curve.append({"iter": it, **{k: round(v, 4) for k, v in losses.items()}})
             if losses["val"] < best:
                 best, best_it = losses["val"], it
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             bar.write(f"iter {it}: train {losses['train']:.4f}  val {losses['val']:.4f}  (best {best:.4f} @ {best_it})")
-            save_training_state(state_path, {"model": model}, {"opt": opt},
-                                {"iter": it, "best": best, "best_iter": best_it, "curve": curve,
-                                 "elapsed": elapsed + time.time() - t0})
+            save_training_state(
+                state_path,
+                {"model": model},
+                {"opt": opt},
+                {"iter": it, "best": best, "best_iter": best_it, "curve": curve, "elapsed": elapsed + time.time() - t0},
+            )
     bar.close()
     elapsed += time.time() - t0
     run.check_in_sync(model)
@@ -111,7 +127,9 @@ def main():
         "distributed": {**run.info(), "grad_accum": accum, "micro_batch": micro},
         "vocab": tok.chars,
         "dataset": "tiny Shakespeare (1,115,394 characters; first 90% train, last 10% validation)",
-        "steps": it, "best_iter": best_it, "wall_time_s": round(elapsed, 1),
+        "steps": it,
+        "best_iter": best_it,
+        "wall_time_s": round(elapsed, 1),
         "metrics": {"val_loss": round(val, 4), "val_loss_estimate": round(best, 4), "eval_block_size": block},
         "headline": f"validation loss {val:.3f}",
         "curve": curve,

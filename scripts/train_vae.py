@@ -7,16 +7,17 @@
 
 Under torchrun --batch-size is the global batch: each process trains on its share of it.
 """
+
 import time
 from dataclasses import asdict
 
-import _common
 import torch
 from torch.distributed.elastic.multiprocessing.errors import record
 
+import _common
 from core.checkpoint import load_training_state, save_checkpoint, save_tensors, save_training_state
 from core.data import digit_sample, load_mnist
-from core.vae import VAE, VAEConfig, encode_all, evaluate, train_epoch
+from core.vae.model import VAE, VAEConfig, encode_all, evaluate, train_epoch
 
 
 @record  # under torchrun, a failing rank's error heads the launcher's report
@@ -63,19 +64,30 @@ def main():
     bar = _common.progress(run, total=total, initial=min(start * steps_per_epoch, total), desc=name)
     for epoch in range(start, args.epochs):
         t0 = time.time()
-        stats = train_epoch(fwd, opt, train_x, args.batch_size, gen, args.max_steps,
-                            on_step=lambda s, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.1f}")),
-                            mine=run.mine, accum=accum)
+        stats = train_epoch(
+            fwd,
+            opt,
+            train_x,
+            args.batch_size,
+            gen,
+            args.max_steps,
+            on_step=lambda s, loss: (bar.update(1), bar.set_postfix(loss=f"{loss:.1f}")),
+            mine=run.mine,
+            accum=accum,
+        )
         stats = run.mean({k: stats[k] for k in ("loss", "recon", "kl")})  # over the global batch
         sched.step()
         elapsed += time.time() - t0
         if run.is_main:
             test = evaluate(model, test_x)
             history.append({"epoch": epoch + 1, "train_loss": stats["loss"], "test_loss": test["loss"]})
-            bar.write(f"epoch {epoch + 1}: train {stats['loss']:.2f}  test {test['loss']:.2f} "
-                      f"(recon {test['recon']:.2f} + KL {test['kl']:.2f})")
-            save_training_state(state_path, {"model": model}, {"opt": opt},
-                                {"epoch": epoch + 1, "elapsed": elapsed, "history": history})
+            bar.write(
+                f"epoch {epoch + 1}: train {stats['loss']:.2f}  test {test['loss']:.2f} "
+                f"(recon {test['recon']:.2f} + KL {test['kl']:.2f})"
+            )
+            save_training_state(
+                state_path, {"model": model}, {"opt": opt}, {"epoch": epoch + 1, "elapsed": elapsed, "history": history}
+            )
         if args.max_steps:
             break
     bar.close()
@@ -86,23 +98,35 @@ def main():
 
     test = evaluate(model, test_x)
     out = _common.out_dir(args)
-    save_checkpoint(model.cpu(), name, {
-        "model": "autoencoder" if args.plain else "vae",
-        "config": asdict(cfg),
-        "dataset": "MNIST (60,000 train / 10,000 test)",
-        "epochs": len(history), "steps": len(history) * steps_per_epoch, "batch_size": args.batch_size,
-        "distributed": {**run.info(), "grad_accum": accum, "micro_batch": micro},
-        "wall_time_s": round(elapsed, 1),
-        "metrics": {"test_loss": round(test["loss"], 3), "test_recon": round(test["recon"], 3),
-                    "test_kl": round(test["kl"], 3)},
-        "headline": f"test loss {test['loss']:.1f} nats/image",
-        "history": history,
-    }, out)
+    save_checkpoint(
+        model.cpu(),
+        name,
+        {
+            "model": "autoencoder" if args.plain else "vae",
+            "config": asdict(cfg),
+            "dataset": "MNIST (60,000 train / 10,000 test)",
+            "epochs": len(history),
+            "steps": len(history) * steps_per_epoch,
+            "batch_size": args.batch_size,
+            "distributed": {**run.info(), "grad_accum": accum, "micro_batch": micro},
+            "wall_time_s": round(elapsed, 1),
+            "metrics": {"test_loss": round(test["loss"], 3), "test_recon": round(test["recon"], 3), "test_kl": round(test["kl"], 3)},
+            "headline": f"test loss {test['loss']:.1f} nats/image",
+            "history": history,
+        },
+        out,
+    )
     # What the page needs with no dataset present: test-set latents and a few test digits.
     mu, kl = encode_all(model, test_x.cpu())
-    save_tensors(out / f"{name}.data.safetensors", {
-        "mu": mu, "labels": test_y, "kl_per_dim": kl.mean(0), **digit_sample(test_x, test_y),
-    })
+    save_tensors(
+        out / f"{name}.data.safetensors",
+        {
+            "mu": mu,
+            "labels": test_y,
+            "kl_per_dim": kl.mean(0),
+            **digit_sample(test_x, test_y),
+        },
+    )
     print(f"{name}: test loss {test['loss']:.2f} (recon {test['recon']:.2f} + KL {test['kl']:.2f}) -> {out}")
 
 

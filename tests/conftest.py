@@ -1,17 +1,16 @@
 """Shared fixtures. Tests that need a real dataset or Chromium skip where it is absent, unless
 GENLAB_REQUIRE_DATA / GENLAB_REQUIRE_BROWSER are set (CI sets both, turning the skip into a failure)."""
+
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from core.data import data_root
 
-from core.data import data_root  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def need(condition: bool, reason: str, require_var: str) -> None:
@@ -26,17 +25,22 @@ def need(condition: bool, reason: str, require_var: str) -> None:
 @pytest.fixture
 def mnist_dir() -> Path:
     root = data_root(os.environ.get("GENLAB_DATA"))
-    need(os.environ.get("GENLAB_DATA") is not None and (root / "MNIST" / "raw").is_dir(),
-         "MNIST not found: set GENLAB_DATA to a folder holding MNIST/raw/", "GENLAB_REQUIRE_DATA")
+    need(
+        os.environ.get("GENLAB_DATA") is not None and (root / "MNIST" / "raw").is_dir(),
+        "MNIST not found: set GENLAB_DATA to a folder holding MNIST/raw/",
+        "GENLAB_REQUIRE_DATA",
+    )
     return root
 
 
 @pytest.fixture
 def shakespeare_dir() -> Path:
     root = data_root(os.environ.get("GENLAB_DATA"))
-    need(os.environ.get("GENLAB_DATA") is not None and (root / "tinyshakespeare" / "input.txt").is_file(),
-         "tiny Shakespeare not found: set GENLAB_DATA to a folder holding tinyshakespeare/input.txt",
-         "GENLAB_REQUIRE_DATA")
+    need(
+        os.environ.get("GENLAB_DATA") is not None and (root / "tinyshakespeare" / "input.txt").is_file(),
+        "tiny Shakespeare not found: set GENLAB_DATA to a folder holding tinyshakespeare/input.txt",
+        "GENLAB_REQUIRE_DATA",
+    )
     return root
 
 

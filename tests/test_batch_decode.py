@@ -1,4 +1,5 @@
 """Continuous batching (core/batch_decode.py): a request decoded in a batch gets the tokens it gets alone."""
+
 from __future__ import annotations
 
 import threading
@@ -6,10 +7,10 @@ import threading
 import pytest
 import torch
 
-from core.batch_decode import BatchDecoder, decode_alone
-from core.generation import MAX_NEW_TOKENS, stream
-from core.gpt import GPT, BigramLanguageModel, GPTConfig
-from core.tokenizer import CharTokenizer
+from core.gpt.batch_decode import BatchDecoder, decode_alone
+from core.gpt.model import GPT, BigramLanguageModel, GPTConfig
+from core.gpt.sampling import MAX_NEW_TOKENS, stream
+from core.gpt.tokenizer import CharTokenizer
 
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n"
 TOK = CharTokenizer.from_text(TEXT)
@@ -28,8 +29,7 @@ REQUESTS = [
 def tiny_gpt(block_size: int = 16, seed: int = 0) -> GPT:
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        model = GPT(GPTConfig(vocab_size=TOK.vocab_size, block_size=block_size, n_embd=32, n_head=4, n_layer=2,
-                              dropout=0.0))
+        model = GPT(GPTConfig(vocab_size=TOK.vocab_size, block_size=block_size, n_embd=32, n_head=4, n_layer=2, dropout=0.0))
     model.tokenizer = TOK
     return model.eval()
 
@@ -60,8 +60,9 @@ def run(decoder: BatchDecoder) -> int:
     return steps
 
 
-@pytest.mark.parametrize("make", [tiny_gpt, tiny_bigram, lambda: RecomputingGPT(tiny_gpt().cfg).eval()],
-                         ids=["gpt", "bigram", "no-cache"])
+@pytest.mark.parametrize(
+    "make", [tiny_gpt, tiny_bigram, lambda: RecomputingGPT(tiny_gpt().cfg).eval()], ids=["gpt", "bigram", "no-cache"]
+)
 def test_a_batch_of_mixed_prompts_and_settings_gives_each_request_its_text_alone(make, one_thread):
     model = make()
     model.tokenizer = TOK
@@ -96,7 +97,7 @@ def test_requests_join_and_leave_mid_batch(one_thread):
     for (prompt, sampling), r, n in zip(REQUESTS, first + late, [30, 30, 30, 25, 25, 25]):
         want = alone(model, prompt, n, **sampling)
         if r.cancelled:
-            assert r.new_ids == want[:len(r.new_ids)]
+            assert r.new_ids == want[: len(r.new_ids)]
         else:
             assert r.new_ids == want
 
@@ -128,10 +129,19 @@ def test_decode_alone_and_the_empty_prompt():
     assert decode_alone(model, long_prompt, 5, top_k=1) == decode_alone(model, long_prompt[-16:], 5, top_k=1)
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(temperature=0.0), dict(temperature=float("nan")), dict(top_k=0), dict(top_p=1.5),
-    dict(max_new_tokens=-1), dict(max_new_tokens=MAX_NEW_TOKENS + 1), dict(ids=[999]), dict(ids=[-1]),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(temperature=0.0),
+        dict(temperature=float("nan")),
+        dict(top_k=0),
+        dict(top_p=1.5),
+        dict(max_new_tokens=-1),
+        dict(max_new_tokens=MAX_NEW_TOKENS + 1),
+        dict(ids=[999]),
+        dict(ids=[-1]),
+    ],
+)
 def test_bad_requests_raise_value_error(kwargs):
     decoder = BatchDecoder(tiny_gpt())
     args = {"ids": TOK.encode("All:"), "max_new_tokens": 3, **kwargs}

@@ -1,12 +1,20 @@
 """Checkpoints: safetensors + JSON, clear errors for missing, corrupt and mismatched files."""
+
 import json
 
 import pytest
 import torch
 
-from core.checkpoint import (MissingWeightsError, WeightsError, load_meta, load_state, load_training_state,
-                             save_checkpoint, save_training_state)
-from core.metrics import ClassifierConfig, DigitClassifier, load_classifier
+from core.checkpoint import (
+    MissingWeightsError,
+    WeightsError,
+    load_meta,
+    load_state,
+    load_training_state,
+    save_checkpoint,
+    save_training_state,
+)
+from core.classifier import ClassifierConfig, DigitClassifier, load_classifier
 
 
 def small_classifier():
@@ -16,8 +24,9 @@ def small_classifier():
 
 def test_round_trip_keeps_parameters_and_meta(tmp_path):
     model = small_classifier()
-    save_checkpoint(model, "classifier", {"config": {"channels": 4, "features": 8, "dropout": 0.25},
-                                          "metrics": {"test_accuracy": 0.5}}, tmp_path)
+    save_checkpoint(
+        model, "classifier", {"config": {"channels": 4, "features": 8, "dropout": 0.25}, "metrics": {"test_accuracy": 0.5}}, tmp_path
+    )
     meta = load_meta("classifier", tmp_path)
     assert meta["metrics"]["test_accuracy"] == 0.5
     assert meta["parameters"] == sum(p.numel() for p in model.parameters())
@@ -30,8 +39,7 @@ def test_round_trip_keeps_parameters_and_meta(tmp_path):
 
 def test_half_precision_files_load_as_float32(tmp_path):
     model = small_classifier()
-    save_checkpoint(model, "classifier", {"config": {"channels": 4, "features": 8, "dropout": 0.25}}, tmp_path,
-                    dtype=torch.float16)
+    save_checkpoint(model, "classifier", {"config": {"channels": 4, "features": 8, "dropout": 0.25}}, tmp_path, dtype=torch.float16)
     loaded = load_classifier(tmp_path)
     w = next(loaded.parameters())
     assert w.dtype == torch.float32
@@ -55,8 +63,7 @@ def test_corrupt_file_is_a_clear_error_naming_the_file(tmp_path):
 
 
 def test_weights_that_do_not_fit_the_config_are_refused(tmp_path):
-    save_checkpoint(small_classifier(), "classifier", {"config": {"channels": 4, "features": 8, "dropout": 0.25}},
-                    tmp_path)
+    save_checkpoint(small_classifier(), "classifier", {"config": {"channels": 4, "features": 8, "dropout": 0.25}}, tmp_path)
     with pytest.raises(WeightsError, match="does not fit"):
         load_state(DigitClassifier(ClassifierConfig(channels=8, features=8)), "classifier", tmp_path)
 

@@ -1,4 +1,5 @@
 """Data: one root for everything, clear errors when a dataset is absent."""
+
 import pytest
 
 from core.data import DataUnavailableError, data_root, load_mnist, load_shakespeare

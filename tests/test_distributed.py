@@ -1,5 +1,6 @@
 """The training scripts under torchrun: two CPU processes (gloo) must train exactly as one process
 does on the same global batch and seed, write loadable weights, resume, and fail as a whole."""
+
 from __future__ import annotations
 
 import json
@@ -15,23 +16,25 @@ from safetensors.torch import load_file
 
 from conftest import ROOT
 from core.checkpoint import load_meta, save_checkpoint
+from core.classifier import ClassifierConfig, DigitClassifier, load_classifier
 from core.distributed import Dist, plan_batches
-from core.gan import load_generator, load_history
-from core.gan_history import losses_from_tensors
-from core.gpt import load_gpt
-from core.metrics import ClassifierConfig, DigitClassifier, load_classifier
-from core.vae import load_vae
+from core.gan.history import losses_from_tensors
+from core.gan.model import load_generator, load_history
+from core.gpt.model import load_gpt
+from core.vae.model import load_vae
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}  # two processes on two cores
 
 
 def train(script: str | Path, *args, nproc: int = 0, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run scripts/<script> as one plain process (nproc=0) or under torchrun with nproc processes."""
-    launcher = [sys.executable] if not nproc else [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc)]
+    launcher = (
+        [sys.executable]
+        if not nproc
+        else [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc)]
+    )
     path = script if Path(script).is_absolute() else str(ROOT / "scripts" / script)
-    return subprocess.run([*launcher, path, *map(str, args)], cwd=ROOT, env=env or ENV,
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run([*launcher, path, *map(str, args)], cwd=ROOT, env=env or ENV, capture_output=True, text=True, timeout=180)
 
 
 def ok(run: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
@@ -57,6 +60,7 @@ def assert_same_tensors(a: Path, b: Path, lr: float, rtol: float = 1e-4) -> None
 
 # -- the batch plan (no processes) -----------------------------------------------------------------
 
+
 def test_plan_keeps_the_global_batch_whatever_the_world_size():
     assert plan_batches(32, 1) == (1, 32)
     assert plan_batches(32, 2) == (1, 16)
@@ -76,11 +80,28 @@ def test_each_rank_keeps_its_own_rows():
 
 # -- two processes train as one ----------------------------------------------------------------------
 
+
 def test_gpt_two_processes_with_accumulation_match_one_process_and_resume(tiny_shakespeare, tmp_path):
     # The cpu preset with a batch of 8: one process takes it whole; two take 4 rows each in two
     # micro-batches of 2. Dropout off: its masks are per rank by design. Eval after every step.
-    args = ["--data-dir", tiny_shakespeare, "--device", "cpu", "--preset", "cpu", "--max-iters", 3,
-            "--eval-interval", 1, "--eval-iters", 2, "--batch-size", 8, "--dropout", 0]
+    args = [
+        "--data-dir",
+        tiny_shakespeare,
+        "--device",
+        "cpu",
+        "--preset",
+        "cpu",
+        "--max-iters",
+        3,
+        "--eval-interval",
+        1,
+        "--eval-iters",
+        2,
+        "--batch-size",
+        8,
+        "--dropout",
+        0,
+    ]
     ok(train("train_gpt.py", *args, "--out-dir", tmp_path / "one"))
     ok(train("train_gpt.py", *args, "--out-dir", tmp_path / "two", "--grad-accum", 2, nproc=2))
 
@@ -97,8 +118,7 @@ def test_gpt_two_processes_with_accumulation_match_one_process_and_resume(tiny_s
 
     # Resuming: rank 0 reads the saved state and hands it to rank 1. Had rank 1 kept fresh optimizer
     # moments, the ranks' parameters would drift apart and the end-of-run check would fail the run.
-    run = ok(train("train_gpt.py", *args, "--out-dir", tmp_path / "two", "--grad-accum", 2, "--max-iters", 4,
-                   "--resume", nproc=2))
+    run = ok(train("train_gpt.py", *args, "--out-dir", tmp_path / "two", "--grad-accum", 2, "--max-iters", 4, "--resume", nproc=2))
     assert "resumed at iteration 3" in run.stdout
     assert [c["iter"] for c in load_meta("gpt-shakespeare", tmp_path / "two")["curve"]] == [1, 2, 3, 4]
 
@@ -107,11 +127,14 @@ def test_gan_steps_on_two_processes_match_one_process(tiny_mnist, tmp_path):
     # BatchNorm normalises over the global batch on both ranks, so each step is the same step:
     # the losses of the second step show the first step's updates of both networks.
     clf_dir = tmp_path / "clf"
-    save_checkpoint(DigitClassifier(ClassifierConfig(channels=4, features=8)).eval(), "classifier",
-                    {"config": {"channels": 4, "features": 8, "dropout": 0.25}}, clf_dir)
+    save_checkpoint(
+        DigitClassifier(ClassifierConfig(channels=4, features=8)).eval(),
+        "classifier",
+        {"config": {"channels": 4, "features": 8, "dropout": 0.25}},
+        clf_dir,
+    )
     env = {**ENV, "GENLAB_WEIGHTS": str(clf_dir)}
-    args = ["--data-dir", tiny_mnist, "--device", "cpu", "--max-steps", 2, "--batch-size", 16,
-            "--channels", 8, "--d-channels", 6]
+    args = ["--data-dir", tiny_mnist, "--device", "cpu", "--max-steps", 2, "--batch-size", 16, "--channels", 8, "--d-channels", 6]
     ok(train("train_gan.py", *args, "--out-dir", tmp_path / "one", env=env))
     ok(train("train_gan.py", *args, "--out-dir", tmp_path / "two", nproc=2, env=env))
 
@@ -129,8 +152,22 @@ def test_gan_steps_on_two_processes_match_one_process(tiny_mnist, tmp_path):
 def test_vae_step_on_two_processes_with_accumulation_matches_one_process(tiny_mnist, tmp_path):
     # The reparameterisation's noise is drawn for the whole batch; each rank keeps its rows.
     name = "vae-z2"
-    args = ["--data-dir", tiny_mnist, "--device", "cpu", "--max-steps", 1, "--epochs", 1, "--batch-size", 32,
-            "--latent-dim", 2, "--name", name]
+    args = [
+        "--data-dir",
+        tiny_mnist,
+        "--device",
+        "cpu",
+        "--max-steps",
+        1,
+        "--epochs",
+        1,
+        "--batch-size",
+        32,
+        "--latent-dim",
+        2,
+        "--name",
+        name,
+    ]
     ok(train("train_vae.py", *args, "--out-dir", tmp_path / "one"))
     ok(train("train_vae.py", *args, "--out-dir", tmp_path / "two", "--grad-accum", 2, nproc=2))
 
@@ -143,8 +180,26 @@ def test_vae_step_on_two_processes_with_accumulation_matches_one_process(tiny_mn
 
 
 def test_classifier_smoke_run_under_torchrun_writes_loadable_weights(tiny_mnist, tmp_path):
-    ok(train("train_classifier.py", "--data-dir", tiny_mnist, "--device", "cpu", "--max-steps", 2, "--epochs", 1,
-             "--batch-size", 32, "--grad-accum", 2, "--out-dir", tmp_path, nproc=2))
+    ok(
+        train(
+            "train_classifier.py",
+            "--data-dir",
+            tiny_mnist,
+            "--device",
+            "cpu",
+            "--max-steps",
+            2,
+            "--epochs",
+            1,
+            "--batch-size",
+            32,
+            "--grad-accum",
+            2,
+            "--out-dir",
+            tmp_path,
+            nproc=2,
+        )
+    )
     assert load_classifier(tmp_path)(torch.rand(3, 1, 28, 28)).shape == (3, 10)
     meta = json.loads((tmp_path / "classifier.json").read_text())
     assert meta["distributed"] == {"world_size": 2, "backend": "gloo", "grad_accum": 2, "micro_batch": 8}
@@ -152,13 +207,15 @@ def test_classifier_smoke_run_under_torchrun_writes_loadable_weights(tiny_mnist,
 
 # -- failing ----------------------------------------------------------------------------------------
 
+
 def test_a_failing_rank_fails_the_whole_run_with_its_message(tiny_shakespeare, tmp_path):
     # Rank 1 breaks in its second step while rank 0 waits for it in an all-reduce.
     wrapper = tmp_path / "break_rank_1.py"
-    wrapper.write_text(textwrap.dedent(f"""
+    wrapper.write_text(
+        textwrap.dedent(f"""
         import os, runpy, sys
         sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / "scripts")!r}]
-        import core.lm_train as lm
+        import core.gpt.train as lm
         step = lm.train_step
         def train_step(*args, **kwargs):
             if os.environ["RANK"] == "1" and args[5] == 1:
@@ -167,9 +224,24 @@ def test_a_failing_rank_fails_the_whole_run_with_its_message(tiny_shakespeare, t
         lm.train_step = train_step
         sys.argv[0] = {str(ROOT / "scripts" / "train_gpt.py")!r}
         runpy.run_path(sys.argv[0], run_name="__main__")
-    """))
-    run = train(wrapper, "--data-dir", tiny_shakespeare, "--device", "cpu", "--preset", "bigram",
-                "--max-iters", 5, "--batch-size", 8, "--out-dir", tmp_path / "out", nproc=2)
+    """)
+    )
+    run = train(
+        wrapper,
+        "--data-dir",
+        tiny_shakespeare,
+        "--device",
+        "cpu",
+        "--preset",
+        "bigram",
+        "--max-iters",
+        5,
+        "--batch-size",
+        8,
+        "--out-dir",
+        tmp_path / "out",
+        nproc=2,
+    )
     assert run.returncode != 0
     assert "RuntimeError: rank 1 ran out of luck" in run.stderr
     assert not (tmp_path / "out" / "bigram.safetensors").exists()

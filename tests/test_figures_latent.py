@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from core import latent
+from core.vae import latent
 from figures import latent as figs
 
 LO, HI = torch.tensor([-4.0, -2.0]), torch.tensor([4.0, 2.0])  # a plane twice as wide as tall

@@ -1,5 +1,6 @@
 """The DCGAN, the shared trainer, the toy 2-D GAN, the training history file and the live session,
 all on tiny synthetic data (plus one smoke run of scripts/train_gan.py on a tiny fake MNIST)."""
+
 from __future__ import annotations
 
 import json
@@ -13,15 +14,12 @@ import pytest
 import torch
 
 from core.checkpoint import load_tensors, save_checkpoint, save_tensors
+from core.classifier import ClassifierConfig, DigitClassifier
 from core.data import DataUnavailableError
-from core.gan import (GANConfig, GANTrainer, TrainSettings, load_generator, load_history, lr_scale,
-                      mnist_sampler, new_mnist_gan)
-from core.gan_history import TrainingHistory, losses_from_tensors, moments_from_tensors
-from core.live_gan import (LiveDigitGAN, LiveGAN, LiveToyGAN, check_losses, digit_sampler, mnist_digits,
-                           shipped_digits, smooth_curve)
-from core.metrics import ClassifierConfig, DigitClassifier
-from core.toy_gan import (TOY_SETTINGS, discriminator_map, generate, make_distribution, mode_coverage, ring,
-                          toy_trainer)
+from core.gan.history import TrainingHistory, losses_from_tensors, moments_from_tensors
+from core.gan.live import LiveDigitGAN, LiveGAN, LiveToyGAN, check_losses, digit_sampler, mnist_digits, shipped_digits, smooth_curve
+from core.gan.model import GANConfig, GANTrainer, TrainSettings, load_generator, load_history, lr_scale, mnist_sampler, new_mnist_gan
+from core.gan.toy import TOY_SETTINGS, discriminator_map, generate, make_distribution, mode_coverage, ring, toy_trainer
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = GANConfig(latent_dim=8, g_channels=4, d_channels=4)
@@ -41,6 +39,7 @@ def random_digits(n: int = 64, seed: int = 0) -> torch.Tensor:
 
 # -- the DCGAN and the trainer ---------------------------------------------------------------
 
+
 def test_generator_and_discriminator_shapes_and_ranges():
     G, D = new_mnist_gan(TINY, torch.Generator().manual_seed(0))
     z = torch.randn(5, TINY.latent_dim, generator=torch.Generator().manual_seed(1))
@@ -56,8 +55,9 @@ def test_one_trainer_step_changes_both_networks_and_returns_finite_losses():
     G, D = new_mnist_gan(TINY, torch.Generator().manual_seed(0))
     before_g = [p.detach().clone() for p in G.parameters()]
     before_d = [p.detach().clone() for p in D.parameters()]
-    trainer = GANTrainer(G, D, mnist_sampler(random_digits()), TINY.latent_dim,
-                         TrainSettings(batch_size=8), torch.Generator().manual_seed(2))
+    trainer = GANTrainer(
+        G, D, mnist_sampler(random_digits()), TINY.latent_dim, TrainSettings(batch_size=8), torch.Generator().manual_seed(2)
+    )
     stats = trainer.step()
     assert trainer.steps == stats["step"] == 1
     assert all(math.isfinite(stats[k]) for k in ("loss_d", "loss_g", "d_real", "d_fake"))
@@ -69,8 +69,15 @@ def test_one_trainer_step_changes_both_networks_and_returns_finite_losses():
 def test_moving_average_generator_trails_the_trained_one():
     G, D = new_mnist_gan(TINY, torch.Generator().manual_seed(0))
     start = [p.detach().clone() for p in G.parameters()]
-    trainer = GANTrainer(G, D, mnist_sampler(random_digits()), TINY.latent_dim, TrainSettings(batch_size=8),
-                         torch.Generator().manual_seed(2), ema_decay=0.999)
+    trainer = GANTrainer(
+        G,
+        D,
+        mnist_sampler(random_digits()),
+        TINY.latent_dim,
+        TrainSettings(batch_size=8),
+        torch.Generator().manual_seed(2),
+        ema_decay=0.999,
+    )
     assert trainer.sampler is trainer.G_ema
     trainer.step()
     decay = 2 / 11  # the warm-up decay after one step: (1 + 1) / (10 + 1)
@@ -97,6 +104,7 @@ def test_update_settings_changes_learning_rates_and_batch_size():
 
 # -- the toy 2-D GAN -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["ring", "grid", "moons"])
 def test_distributions_sample_points_on_their_modes(name):
     dist = make_distribution(name)
@@ -105,7 +113,7 @@ def test_distributions_sample_points_on_their_modes(name):
     assert points.abs().max() < dist.extent  # the page's square shows all the data
     cov = mode_coverage(points, dist)
     assert cov["covered"] == dist.n_modes  # real data covers every mode...
-    assert cov["quality"] > 0.95           # ...and lies on them
+    assert cov["quality"] > 0.95  # ...and lies on them
 
 
 def test_mode_coverage_counts_only_modes_with_a_fair_share():
@@ -151,10 +159,12 @@ def test_discriminator_map_is_a_probability_grid():
 
 # -- the saved training history --------------------------------------------------------------
 
+
 def test_history_round_trips_through_a_safetensors_file(tmp_path):
     G, D = new_mnist_gan(TINY, torch.Generator().manual_seed(0))
-    trainer = GANTrainer(G, D, mnist_sampler(random_digits()), TINY.latent_dim, TrainSettings(batch_size=8),
-                         torch.Generator().manual_seed(1))
+    trainer = GANTrainer(
+        G, D, mnist_sampler(random_digits()), TINY.latent_dim, TrainSettings(batch_size=8), torch.Generator().manual_seed(1)
+    )
     classifier = tiny_classifier()
     real_feats = classifier.features(random_digits(40, seed=5)).detach()
     fixed = torch.randn(6, TINY.latent_dim, generator=torch.Generator().manual_seed(2))
@@ -201,16 +211,33 @@ def test_lr_scale_holds_then_falls_linearly_to_zero():
 
 # -- the training script ---------------------------------------------------------------------
 
+
 def test_train_gan_script_smoke_run_writes_files_that_load(tiny_mnist, tmp_path):
     # The script scores samples with weights_dir()/classifier.*: give it a tiny one of its own.
     clf_dir = tmp_path / "clf"
-    save_checkpoint(tiny_classifier(), "classifier", {"config": {"channels": 4, "features": 8, "dropout": 0.25}},
-                    clf_dir)
+    save_checkpoint(tiny_classifier(), "classifier", {"config": {"channels": 4, "features": 8, "dropout": 0.25}}, clf_dir)
     out = tmp_path / "out"
     env = {**os.environ, "GENLAB_WEIGHTS": str(clf_dir), "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "scripts/train_gan.py", "--data-dir", str(tiny_mnist), "--device", "cpu",
-           "--max-steps", "3", "--batch-size", "16", "--channels", "8", "--d-channels", "6", "--decay-from", "1",
-           "--out-dir", str(out)]
+    cmd = [
+        sys.executable,
+        "scripts/train_gan.py",
+        "--data-dir",
+        str(tiny_mnist),
+        "--device",
+        "cpu",
+        "--max-steps",
+        "3",
+        "--batch-size",
+        "16",
+        "--channels",
+        "8",
+        "--d-channels",
+        "6",
+        "--decay-from",
+        "1",
+        "--out-dir",
+        str(out),
+    ]
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
 
@@ -230,6 +257,7 @@ def test_train_gan_script_smoke_run_writes_files_that_load(tiny_mnist, tmp_path)
 
 # -- the live session ------------------------------------------------------------------------
 
+
 def test_check_losses_spots_nan_and_explosions():
     ok = {"step": 7, "loss_d": 1.2, "loss_g": 0.8}
     assert check_losses(ok) is None
@@ -244,10 +272,10 @@ def test_live_session_pauses_on_nan_loss():
     trainer = GANTrainer(G, D, poisoned, TINY.latent_dim, TrainSettings(batch_size=4), torch.Generator())
     live = LiveGAN(trainer, TrainingHistory(torch.zeros(4, TINY.latent_dim)))
     live.running = True
-    assert live.run(50) == 1           # stopped right after the bad step...
-    assert not live.running            # ...paused itself...
+    assert live.run(50) == 1  # stopped right after the bad step...
+    assert not live.running  # ...paused itself...
     assert "not a number" in live.problem
-    assert live.run(50) == 0           # ...and refuses to go on until it is replaced
+    assert live.run(50) == 0  # ...and refuses to go on until it is replaced
     assert len(live.history.losses["step"]) == 1
 
 
@@ -307,6 +335,7 @@ def test_live_toy_gan_records_coverage_and_draws_the_plane():
 
 # -- display helpers -------------------------------------------------------------------------
 
+
 def test_smooth_curve_thins_and_averages():
     steps = list(range(1, 1001))
     x, y = smooth_curve(steps, [2.0] * 1000, max_points=100)
@@ -316,5 +345,3 @@ def test_smooth_curve_thins_and_averages():
     values = [1.0] * 500 + [float("nan")] * 500
     _, y = smooth_curve(range(1000), values, max_points=10)
     assert (y[:5] == 1.0).all() and math.isnan(y[-1])
-
-

@@ -1,4 +1,5 @@
 """The character-level GPT: tokenizer, causal attention, KV-cache generation, training, the page's helpers."""
+
 from __future__ import annotations
 
 import math
@@ -9,11 +10,11 @@ import pytest
 import torch
 
 from conftest import ROOT
-from core.generation import MAX_NEW_TOKENS, check_sampling, stream
-from core.gpt import GPT, BigramLanguageModel, GPTConfig, load_gpt
-from core.gpt_tools import attention_window, next_char_odds, prepare_prompt, visible
-from core.lm_train import TrainConfig, get_batch, make_optimizer, train_step
-from core.tokenizer import CharTokenizer
+from core.gpt.model import GPT, BigramLanguageModel, GPTConfig, load_gpt
+from core.gpt.prompt import attention_window, next_char_odds, prepare_prompt, visible
+from core.gpt.sampling import MAX_NEW_TOKENS, check_sampling, stream
+from core.gpt.tokenizer import CharTokenizer
+from core.gpt.train import TrainConfig, get_batch, make_optimizer, train_step
 
 TEXT = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n"
 TOK = CharTokenizer.from_text(TEXT)
@@ -23,8 +24,7 @@ def tiny_gpt(block_size: int = 16, seed: int = 0) -> GPT:
     """A small random GPT in eval mode, with the tokenizer of TEXT (its initialisation is seeded)."""
     with torch.random.fork_rng():  # leave the global generator as it was
         torch.manual_seed(seed)
-        model = GPT(GPTConfig(vocab_size=TOK.vocab_size, block_size=block_size, n_embd=32, n_head=4, n_layer=2,
-                              dropout=0.0))
+        model = GPT(GPTConfig(vocab_size=TOK.vocab_size, block_size=block_size, n_embd=32, n_head=4, n_layer=2, dropout=0.0))
     model.tokenizer = TOK
     return model.eval()
 
@@ -34,6 +34,7 @@ def ids_of(text: str) -> torch.Tensor:
 
 
 # --- tokenizer -------------------------------------------------------------------------------------------
+
 
 def test_tokenizer_round_trip():
     assert TOK.decode(TOK.encode(TEXT)) == TEXT
@@ -57,6 +58,7 @@ def test_odd_characters_are_dropped_with_a_note():
 
 
 # --- the model ---------------------------------------------------------------------------------------------
+
 
 def test_causal_mask_later_characters_never_change_earlier_logits():
     model = tiny_gpt()
@@ -144,7 +146,7 @@ def test_a_cache_of_rows_at_different_lengths_steps_like_each_row_alone():
         for i, p in enumerate(prompts):
             one = model.new_cache()
             model(torch.tensor([p]), cache=one)
-            assert torch.allclose(logits[i], model(nxt[i:i + 1], cache=one)[0][0], atol=1e-5)
+            assert torch.allclose(logits[i], model(nxt[i : i + 1], cache=one)[0][0], atol=1e-5)
             assert torch.allclose(logits[i, -1], model(torch.tensor([p + [i + 1]]))[0][0, -1], atol=1e-5)
 
 
@@ -185,11 +187,22 @@ def test_loss_falls_on_a_tiny_text():
     assert sum(losses[-5:]) / 5 < 0.6 * losses[0]
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(temperature=0.0), dict(temperature=-1.0), dict(temperature=float("nan")), dict(temperature=5.1),
-    dict(top_k=0), dict(top_k=999), dict(top_p=0.0), dict(top_p=1.5),
-    dict(max_new_tokens=-1), dict(max_new_tokens=MAX_NEW_TOKENS + 1), dict(max_new_tokens=2.5),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(temperature=0.0),
+        dict(temperature=-1.0),
+        dict(temperature=float("nan")),
+        dict(temperature=5.1),
+        dict(top_k=0),
+        dict(top_k=999),
+        dict(top_p=0.0),
+        dict(top_p=1.5),
+        dict(max_new_tokens=-1),
+        dict(max_new_tokens=MAX_NEW_TOKENS + 1),
+        dict(max_new_tokens=2.5),
+    ],
+)
 def test_out_of_bound_values_raise_value_error(kwargs):
     model = tiny_gpt()
     args = {"max_new_tokens": 3, "temperature": 1.0, "top_k": None, "top_p": None, **kwargs}
@@ -228,6 +241,7 @@ def test_bigram_generates_from_the_last_character_only():
 
 
 # --- what the page computes (core/gpt_tools.py) --------------------------------------------------------------
+
 
 def test_prepare_prompt_cleans_and_notes_changes():
     p = prepare_prompt(TOK, "Befóre 😀 we", block_size=16)
@@ -280,12 +294,28 @@ def test_attention_window_labels_make_whitespace_visible():
 
 # --- the training script, end to end on a tiny text -------------------------------------------------------------
 
+
 @pytest.mark.parametrize("preset,name", [("cpu", "gpt-shakespeare"), ("bigram", "bigram")])
 def test_train_script_smoke_run_writes_loadable_weights(tiny_shakespeare, tmp_path, preset, name):
     out = tmp_path / "weights"
-    cmd = [sys.executable, str(ROOT / "scripts" / "train_gpt.py"), "--data-dir", str(tiny_shakespeare),
-           "--device", "cpu", "--preset", preset, "--out-dir", str(out), "--max-iters", "2",
-           "--eval-interval", "2", "--batch-size", "4"]
+    cmd = [
+        sys.executable,
+        str(ROOT / "scripts" / "train_gpt.py"),
+        "--data-dir",
+        str(tiny_shakespeare),
+        "--device",
+        "cpu",
+        "--preset",
+        preset,
+        "--out-dir",
+        str(out),
+        "--max-iters",
+        "2",
+        "--eval-interval",
+        "2",
+        "--batch-size",
+        "4",
+    ]
     run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-2000:]
     model = load_gpt(name, out)

@@ -1,4 +1,5 @@
 """The digit classifier and the measures built on it."""
+
 import subprocess
 import sys
 
@@ -7,9 +8,18 @@ import torch
 
 from conftest import ROOT
 from core.checkpoint import weights_dir
+from core.classifier import (
+    ClassifierConfig,
+    DigitClassifier,
+    accuracy,
+    class_report,
+    frechet_distance,
+    gaussian_stats,
+    load_classifier,
+    predict,
+    train_epoch,
+)
 from core.data import load_mnist
-from core.metrics import (ClassifierConfig, DigitClassifier, class_report, frechet_distance, gaussian_stats,
-                          load_classifier, predict, train_epoch, accuracy)
 
 
 def test_classifier_shapes():
@@ -52,9 +62,25 @@ def test_frechet_distance_is_zero_for_equal_and_grows_with_a_shift():
 
 def test_classifier_script_smoke_run_writes_loadable_weights(tiny_mnist, tmp_path):
     out = tmp_path / "out"
-    subprocess.run([sys.executable, "scripts/train_classifier.py", "--data-dir", str(tiny_mnist), "--device", "cpu",
-                    "--max-steps", "2", "--epochs", "1", "--out-dir", str(out)], cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "scripts/train_classifier.py",
+            "--data-dir",
+            str(tiny_mnist),
+            "--device",
+            "cpu",
+            "--max-steps",
+            "2",
+            "--epochs",
+            "1",
+            "--out-dir",
+            str(out),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     model = load_classifier(out)
     assert predict(model, torch.rand(3, 1, 28, 28))[0].shape == (3, 10)
 

@@ -12,10 +12,10 @@ import torch
 
 from conftest import ROOT, no_errors
 from core.checkpoint import save_checkpoint, save_tensors
+from core.classifier import ClassifierConfig, DigitClassifier
 from core.data import DataUnavailableError
-from core.gan import GANConfig, GANTrainer, TrainSettings, mnist_sampler, new_mnist_gan
-from core.gan_history import TrainingHistory
-from core.metrics import ClassifierConfig, DigitClassifier
+from core.gan.history import TrainingHistory
+from core.gan.model import GANConfig, GANTrainer, TrainSettings, mnist_sampler, new_mnist_gan
 
 PAGE = "app_pages/gan_training.py"
 CMD = "python scripts/train_gan.py"
@@ -281,7 +281,7 @@ def test_live_uses_the_shipped_digits_without_a_dataset(page, monkeypatch):
     def offline(*args, **kwargs):
         raise DataUnavailableError("offline")
 
-    monkeypatch.setattr("core.live_gan.load_mnist", offline)
+    monkeypatch.setattr("core.gan.live.load_mnist", offline)
     monkeypatch.setenv("GENLAB_DATA", str(ROOT / "no-such-data-root"))
     at = open_tab(page, "live")
     assert any("32 MNIST test digits shipped" in c.value for c in at.caption)

@@ -18,8 +18,8 @@ import torch
 from conftest import no_errors
 from core import registry
 from core.checkpoint import load_meta, save_checkpoint, weights_dir
-from core.gpt import GPT, GPT_NAMES, BigramLanguageModel, GPTConfig
-from core.gpt_tools import visible
+from core.gpt.model import GPT, GPT_NAMES, BigramLanguageModel, GPTConfig
+from core.gpt.prompt import visible
 
 PAGE = "app_pages/gpt_generation.py"
 TYPING = {"slow": 20}  # the page's slow typing speed, in characters per second
@@ -229,8 +229,8 @@ def test_missing_bigram_only_affects_the_comparison(app, weights):
 
 def test_the_page_writes_what_the_model_writes_alone(app, weights):
     """The page goes through the shared batched generator; its text is the solo stream()'s."""
-    from core.generation import stream
-    from core.gpt import load_gpt
+    from core.gpt.model import load_gpt
+    from core.gpt.sampling import stream
 
     at = open_page(app)
     res = generate(at, "ROMEO:\n", length=60, seed=11)

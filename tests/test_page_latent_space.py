@@ -9,11 +9,11 @@ import shutil
 
 import pytest
 import torch
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from conftest import no_errors
 from core import registry
 from core.checkpoint import load_tensors, weights_dir
-from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 PAGE = "app_pages/latent_space.py"
 TABS = [

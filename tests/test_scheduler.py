@@ -1,4 +1,5 @@
 """The compute scheduler and the line of live trainers: fairness, isolation of failures, cleanup."""
+
 from __future__ import annotations
 
 import gc
@@ -9,7 +10,7 @@ import weakref
 import pytest
 import torch
 
-from core.live_gan import DigitData, LiveDigitGAN
+from core.gan.live import DigitData, LiveDigitGAN
 from core.scheduler import Scheduler
 from core.trainer_queue import TrainerQueue
 
@@ -154,6 +155,7 @@ def test_waiting_jobs_know_their_place(one_worker):
 
 # -- the line of live trainers -------------------------------------------------------------------
 
+
 class FakeTrainer:
     def __init__(self, owner):
         self.owner, self.running, self.steps, self.notice = owner, False, 0, None
@@ -226,6 +228,7 @@ def test_a_closed_session_frees_its_place_and_its_memory(one_worker, one_thread)
 
 
 # -- the janitor ---------------------------------------------------------------------------------
+
 
 class Heavy:
     def __init__(self):

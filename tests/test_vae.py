@@ -1,4 +1,5 @@
 """Unit tests of core/vae.py and core/latent.py on tiny synthetic data, and a smoke run of train_vae.py."""
+
 from __future__ import annotations
 
 import math
@@ -10,10 +11,10 @@ import pytest
 import torch
 
 from conftest import ROOT
-from core import latent
 from core.checkpoint import MissingWeightsError, load_tensors
-from core.metrics import ClassifierConfig, DigitClassifier
-from core.vae import VAE, VAEConfig, encode_all, evaluate, kl_per_dim, load_vae, reparameterize, train_epoch, vae_loss
+from core.classifier import ClassifierConfig, DigitClassifier
+from core.vae import latent
+from core.vae.model import VAE, VAEConfig, encode_all, evaluate, kl_per_dim, load_vae, reparameterize, train_epoch, vae_loss
 
 
 def tiny_vae(latent_dim: int = 3, variational: bool = True, seed: int = 0) -> VAE:
@@ -38,6 +39,7 @@ def strokes(n: int = 32) -> torch.Tensor:
 
 
 # --- core/vae.py ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("variational", [True, False])
 def test_shapes_and_ranges(variational):
@@ -133,9 +135,26 @@ def test_train_script_smoke_run_writes_loadable_weights(tiny_mnist, tmp_path, pl
     # A name of its own keeps this run's resume state (runs/<name>/) apart from a real training's.
     run_name = f"pytest-smoke-{name}"
     out = tmp_path / "out"
-    cmd = [sys.executable, str(ROOT / "scripts" / "train_vae.py"), "--data-dir", str(tiny_mnist),
-           "--latent-dim", "2", "--max-steps", "2", "--epochs", "1", "--batch-size", "32", "--device", "cpu",
-           "--out-dir", str(out), "--name", run_name] + (["--plain"] if plain else [])
+    cmd = [
+        sys.executable,
+        str(ROOT / "scripts" / "train_vae.py"),
+        "--data-dir",
+        str(tiny_mnist),
+        "--latent-dim",
+        "2",
+        "--max-steps",
+        "2",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "32",
+        "--device",
+        "cpu",
+        "--out-dir",
+        str(out),
+        "--name",
+        run_name,
+    ] + (["--plain"] if plain else [])
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
     finally:
@@ -154,6 +173,7 @@ def test_train_script_smoke_run_writes_loadable_weights(tiny_mnist, tmp_path, pl
 
 # --- core/latent.py: sliders and clicks -----------------------------------------------------------
 
+
 def test_dims_by_kl_puts_the_most_used_first():
     assert latent.dims_by_kl(torch.tensor([0.01, 3.0, 0.5, 3.0])) == [1, 3, 2, 0]
 
@@ -171,8 +191,12 @@ def test_slider_bounds():
 
 def test_click_to_latent_reads_the_clicked_point():
     lo, hi = torch.tensor([-4.0, -4.0]), torch.tensor([4.0, 4.0])
-    selection = {"points": [{"curve_number": 3, "point_index": 17, "x": 1.25, "y": -0.5, "customdata": 901}],
-                 "point_indices": [17], "box": [], "lasso": []}
+    selection = {
+        "points": [{"curve_number": 3, "point_index": 17, "x": 1.25, "y": -0.5, "customdata": 901}],
+        "point_indices": [17],
+        "box": [],
+        "lasso": [],
+    }
     z = latent.click_to_latent(selection, lo, hi)
     assert torch.allclose(z, torch.tensor([1.25, -0.5]))
 
@@ -192,6 +216,7 @@ def test_prior_draws_repeat_by_seed():
 
 
 # --- core/latent.py: interpolation ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize("method", ["linear", "spherical"])
 def test_interpolation_starts_and_ends_at_the_endpoints(method):
@@ -233,13 +258,14 @@ def test_spherical_falls_back_to_a_line_when_no_arc_exists():
 
 # --- core/latent.py: the plane, reconstruction ---------------------------------------------------
 
+
 def test_plane_grid_tiles_like_an_image():
     lo, hi = torch.tensor([-2.0, 0.0]), torch.tensor([2.0, 4.0])
     g = latent.plane_grid(lo, hi, 4)
     assert g.shape == (16, 2)
-    assert torch.allclose(g[0], torch.tensor([-1.5, 3.5]))   # top-left cell centre
-    assert torch.allclose(g[3], torch.tensor([1.5, 3.5]))    # top-right
-    assert torch.allclose(g[-1], torch.tensor([1.5, 0.5]))   # bottom-right
+    assert torch.allclose(g[0], torch.tensor([-1.5, 3.5]))  # top-left cell centre
+    assert torch.allclose(g[3], torch.tensor([1.5, 3.5]))  # top-right
+    assert torch.allclose(g[-1], torch.tensor([1.5, 0.5]))  # bottom-right
     assert (g >= lo).all() and (g <= hi).all()
 
 
@@ -250,7 +276,7 @@ def test_rectangular_plane_has_square_cells():
     assert latent.square_cells(lo[[1, 0]], hi[[1, 0]], 16) == (8, 16)
     g = latent.plane_grid(lo, hi, cols, rows)
     assert g.shape == (128, 2)
-    assert torch.allclose(g[1] - g[0], torch.tensor([3.75, 0.0]))      # one cell to the right
+    assert torch.allclose(g[1] - g[0], torch.tensor([3.75, 0.0]))  # one cell to the right
     assert torch.allclose(g[cols] - g[0], torch.tensor([0.0, -3.75]))  # one cell down: the same size
 
 

@@ -5,6 +5,7 @@ The page keeps one LiveDigitGAN and one LiveToyGAN in st.session_state; a Traine
 is shared between sessions: each object owns its networks, its optimisers and its random generator.
 Training stops by itself (and says why) when a loss turns NaN or explodes.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,10 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .data import data_root, load_mnist
-from .gan import GANConfig, GANTrainer, TrainSettings, evaluating, new_mnist_gan, to_unit
-from .gan_history import TrainingHistory
-from .toy_gan import TOY_SETTINGS, Toy2D, discriminator_map, generate, make_distribution, mode_coverage, toy_trainer
+from core.data import data_root, load_mnist
+from core.gan.history import TrainingHistory
+from core.gan.model import GANConfig, GANTrainer, TrainSettings, new_mnist_gan, to_unit
+from core.gan.toy import TOY_SETTINGS, Toy2D, discriminator_map, generate, make_distribution, mode_coverage, toy_trainer
+from core.helpers import evaluating
 
 # Half the width of the shipped DCGAN: on two CPU cores it draws recognisable digits in minutes.
 LIVE_CONFIG = GANConfig(g_channels=32, d_channels=32)
@@ -57,9 +59,9 @@ class LiveGAN:
     def __init__(self, trainer: GANTrainer, history: TrainingHistory, owner=None):
         self.trainer, self.history = trainer, history
         self.owner = owner if owner is not None else object()
-        self.running = False     # the learner wants it to train (Start pressed, not paused)
+        self.running = False  # the learner wants it to train (Start pressed, not paused)
         self.problem: str | None = None  # why training stopped itself (a loss blew up)
-        self.notice: str | None = None   # why it was paused for the learner (idle)
+        self.notice: str | None = None  # why it was paused for the learner (idle)
         self.last_seen = self.last_touched = time.monotonic()
         self._recent: deque[tuple[float, int]] = deque()
 
@@ -124,6 +126,7 @@ class LiveGAN:
 
 # -- the digit GAN -----------------------------------------------------------------------------
 
+
 @dataclass
 class DigitData:
     images: torch.Tensor  # uint8 (N, 1, 28, 28): a quarter of float32's memory
@@ -142,8 +145,7 @@ def mnist_digits(data_dir=None) -> DigitData:
 def shipped_digits(history: dict[str, torch.Tensor]) -> DigitData:
     """The 1,000 MNIST test digits saved in gan.history: enough for live training with no dataset."""
     images = history["digits"].reshape(-1, 1, 28, 28)
-    return DigitData(images, False, f"the {len(images):,} MNIST test digits shipped with the app "
-                                    "(no MNIST dataset in the data root)")
+    return DigitData(images, False, f"the {len(images):,} MNIST test digits shipped with the app (no MNIST dataset in the data root)")
 
 
 def digit_sampler(images_u8: torch.Tensor):
@@ -161,8 +163,17 @@ class LiveDigitGAN(LiveGAN):
 
     snapshot_every = 100
 
-    def __init__(self, data: DigitData, classifier=None, seed: int = 0, settings: TrainSettings = LIVE_SETTINGS,
-                 cfg: GANConfig = LIVE_CONFIG, n_show: int = 36, n_eval: int = 256, owner=None):
+    def __init__(
+        self,
+        data: DigitData,
+        classifier=None,
+        seed: int = 0,
+        settings: TrainSettings = LIVE_SETTINGS,
+        cfg: GANConfig = LIVE_CONFIG,
+        n_show: int = 36,
+        n_eval: int = 256,
+        owner=None,
+    ):
         gen = torch.Generator().manual_seed(seed)
         G, D = new_mnist_gan(cfg, gen)
         trainer = GANTrainer(G, D, digit_sampler(data.images), cfg.latent_dim, settings, gen)
@@ -186,20 +197,24 @@ class LiveDigitGAN(LiveGAN):
         """A consistent copy of what the page draws (run it in the owner's turn, between steps).
         Pages redraw every second; while the GAN waits or is paused, the last view serves again."""
         if self._view is None or self._view["steps"] != self.steps:
-            self._view = {"steps": self.steps, "samples": self.samples(), "losses": _copy_losses(self.history),
-                          "moments": list(self.history.moments)}
+            self._view = {
+                "steps": self.steps,
+                "samples": self.samples(),
+                "losses": _copy_losses(self.history),
+                "moments": list(self.history.moments),
+            }
         return self._view
 
 
 # -- the toy 2-D GAN ---------------------------------------------------------------------------
+
 
 class LiveToyGAN(LiveGAN):
     """The 2-D GAN; snapshots record how many modes the generator covers."""
 
     snapshot_every = 50
 
-    def __init__(self, dist_name: str = "ring", seed: int = 0, settings: TrainSettings = TOY_SETTINGS,
-                 n_show: int = 1000, owner=None):
+    def __init__(self, dist_name: str = "ring", seed: int = 0, settings: TrainSettings = TOY_SETTINGS, n_show: int = 1000, owner=None):
         self.dist: Toy2D = make_distribution(dist_name)
         trainer = toy_trainer(self.dist, seed, settings)
         gen = torch.Generator().manual_seed(seed + 1)  # the display's own draws: training's stay untouched
@@ -226,9 +241,16 @@ class LiveToyGAN(LiveGAN):
         if self._view is None or self._view["steps"] != self.steps:
             ticks, probs = discriminator_map(self.trainer.D, self.dist.extent, resolution)
             fake = self.fake()
-            self._view = {"steps": self.steps, "real": self.real, "fake": fake, "ticks": ticks, "d_map": probs,
-                          "coverage": mode_coverage(fake, self.dist), "losses": _copy_losses(self.history),
-                          "coverage_curve": {k: list(v) for k, v in self.coverage.items()}}
+            self._view = {
+                "steps": self.steps,
+                "real": self.real,
+                "fake": fake,
+                "ticks": ticks,
+                "d_map": probs,
+                "coverage": mode_coverage(fake, self.dist),
+                "losses": _copy_losses(self.history),
+                "coverage_curve": {k: list(v) for k, v in self.coverage.items()},
+            }
         return self._view
 
 
@@ -237,6 +259,7 @@ def _copy_losses(history: TrainingHistory) -> dict[str, list[float]]:
 
 
 # -- helpers for showing a GAN -----------------------------------------------------------------
+
 
 def smooth_curve(steps, values, max_points: int = 600) -> tuple[np.ndarray, np.ndarray]:
     """A noisy per-step curve as at most max_points averages of consecutive points (NaN-safe)."""

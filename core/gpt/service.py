@@ -6,13 +6,14 @@ the running requests, and this service keeps one task on the compute scheduler s
 request is running or waiting. A request joins at the next step and leaves when it is done or
 cancelled (continuous batching), and its text is the text it would get alone.
 """
+
 from __future__ import annotations
 
 import threading
 
-from .batch_decode import BatchDecoder, DecodeRequest
-from .generation import LanguageModel
-from .scheduler import Scheduler
+from core.gpt.batch_decode import BatchDecoder, DecodeRequest
+from core.gpt.model import LanguageModel
+from core.scheduler import Scheduler
 
 MAX_BATCH = 32  # more requests than this wait for a free row
 
@@ -26,11 +27,17 @@ class GenerationService:
         self._stepping = False
         self.error: str | None = None  # the last unexpected failure, for the pages to report
 
-    def submit(self, ids: list[int], max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
-               top_p: float | None = None, seed: int | None = None) -> DecodeRequest:
+    def submit(
+        self,
+        ids: list[int],
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
+    ) -> DecodeRequest:
         """Queue one request (ValueError on settings that make no sense); follow it with request.wait()."""
-        request = self.decoder.submit(ids, max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
-                                      seed=seed)
+        request = self.decoder.submit(ids, max_new_tokens, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
         with self._lock:
             if not self._stepping:
                 self._stepping = True

@@ -10,8 +10,8 @@ import math
 
 import torch
 
-from .metrics import predict
-from .vae import VAE, kl_per_dim, reparameterize, vae_loss
+from core.classifier import predict
+from core.vae.model import VAE, kl_per_dim, reparameterize, vae_loss
 
 PRIOR_LIMIT = 4.0  # |z| <= 4 holds 99.99% of N(0, 1): room enough for a VAE's sliders
 UNUSED_KL = 0.05  # nats: a dimension whose mean KL is below this carries (almost) nothing

@@ -2,8 +2,9 @@
 
 The real points come from one of a few classic distributions; the generator maps 2-D noise to
 points; the discriminator scores every point of the plane, which the page draws as a heatmap.
-The same core.gan.GANTrainer that trains the digit GAN trains this one.
+The same core.gan.model.GANTrainer that trains the digit GAN trains this one.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,7 +13,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from .gan import GANTrainer, TrainSettings, evaluating
+from core.gan.model import GANTrainer, TrainSettings
+from core.helpers import evaluating
 
 # Faster settings than the digit GAN's: the networks are tiny and a batch of points is cheap.
 TOY_SETTINGS = TrainSettings(lr_g=1e-3, lr_d=1e-3, batch_size=256, d_steps=1)
@@ -26,6 +28,7 @@ class Toy2D:
     `anchor_mode` says which mode each anchor belongs to. A point is "on" a mode when it lies within
     3 standard deviations of one of that mode's anchors.
     """
+
     name: str
     label: str
     anchors: torch.Tensor
@@ -53,8 +56,7 @@ def ring(n_modes: int = 8, radius: float = 2.0, std: float = 0.1) -> Toy2D:
 def grid(side: int = 5, spacing: float = 2.0, std: float = 0.1) -> Toy2D:
     ticks = (torch.arange(side) - (side - 1) / 2) * spacing
     centres = torch.cartesian_prod(ticks, ticks)
-    return Toy2D("grid", f"{side}×{side} grid of Gaussians", centres, torch.arange(side * side), std,
-                 float(ticks.max()) + 1.5)
+    return Toy2D("grid", f"{side}×{side} grid of Gaussians", centres, torch.arange(side * side), std, float(ticks.max()) + 1.5)
 
 
 def moons(points_per_moon: int = 200, std: float = 0.1) -> Toy2D:
@@ -76,9 +78,11 @@ def make_distribution(name: str) -> Toy2D:
 
 # -- the two players ---------------------------------------------------------------------------
 
+
 def _mlp(n_in: int, hidden: int, n_out: int, act: type[nn.Module]) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(n_in, hidden), act(), nn.Linear(hidden, hidden), act(),
-                         nn.Linear(hidden, hidden), act(), nn.Linear(hidden, n_out))
+    return nn.Sequential(
+        nn.Linear(n_in, hidden), act(), nn.Linear(hidden, hidden), act(), nn.Linear(hidden, hidden), act(), nn.Linear(hidden, n_out)
+    )
 
 
 class ToyGenerator(nn.Module):
@@ -120,8 +124,9 @@ def new_toy_gan(generator: torch.Generator, latent_dim: int = 2, hidden: int = 6
     return G, D
 
 
-def toy_trainer(dist: Toy2D, seed: int = 0, settings: TrainSettings = TOY_SETTINGS, latent_dim: int = 2,
-                hidden: int = 64) -> GANTrainer:
+def toy_trainer(
+    dist: Toy2D, seed: int = 0, settings: TrainSettings = TOY_SETTINGS, latent_dim: int = 2, hidden: int = 64
+) -> GANTrainer:
     """A fresh toy GAN and its trainer, every random draw from one seeded generator."""
     gen = torch.Generator().manual_seed(seed)
     G, D = new_toy_gan(gen, latent_dim, hidden)
@@ -129,6 +134,7 @@ def toy_trainer(dist: Toy2D, seed: int = 0, settings: TrainSettings = TOY_SETTIN
 
 
 # -- what the page shows -----------------------------------------------------------------------
+
 
 def mode_coverage(points: torch.Tensor, dist: Toy2D, fair: float = 0.25) -> dict:
     """How many modes the generated points cover.

@@ -6,12 +6,14 @@ the Fréchet distance between classifier features of generated and real digits.
 The training script saves one of these beside the weights; the page's live training keeps one
 in the session.
 """
+
 from __future__ import annotations
 
 import torch
 
-from .gan import evaluating, to_unit
-from .metrics import class_report, frechet_distance, gaussian_stats, predict
+from core.classifier import class_report, frechet_distance, gaussian_stats, predict
+from core.gan.model import to_unit
+from core.helpers import evaluating
 
 LOSS_KEYS = ("loss_d", "loss_g", "d_real", "d_fake")
 
@@ -33,8 +35,16 @@ def score_generator(G, classifier, real_stats=None, n: int = 2000, seed: int = 0
 
 
 class TrainingHistory:
-    def __init__(self, fixed_noise: torch.Tensor, classifier=None, real_features: torch.Tensor | None = None,
-                 n_eval: int = 1000, max_points: int = 4000, max_moments: int = 120, seed: int = 0):
+    def __init__(
+        self,
+        fixed_noise: torch.Tensor,
+        classifier=None,
+        real_features: torch.Tensor | None = None,
+        n_eval: int = 1000,
+        max_points: int = 4000,
+        max_moments: int = 120,
+        seed: int = 0,
+    ):
         self.fixed_noise = fixed_noise
         self.classifier = classifier
         self.real_stats = gaussian_stats(real_features) if real_features is not None else None

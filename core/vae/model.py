@@ -1,7 +1,8 @@
 """A convolutional VAE (and the same network as a plain autoencoder) for 28x28 MNIST digits.
 
-    x -> Encoder -> (mu, logvar) -> z = mu + sigma * eps -> Decoder -> x_hat
+x -> Encoder -> (mu, logvar) -> z = mu + sigma * eps -> Decoder -> x_hat
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,17 +11,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import registry
-from .checkpoint import load_meta, load_state
-from .data import batches
-from .distributed import grad_sync, unwrap
+from core import registry
+from core.checkpoint import load_meta, load_state
+from core.data import batches
+from core.distributed import grad_sync, unwrap
 
 
 @dataclass
 class VAEConfig:
     latent_dim: int = 2
     variational: bool = True  # False: a plain autoencoder (no sampling, no KL)
-    channels: int = 32        # width of the first conv layer; the second is twice as wide
+    channels: int = 32  # width of the first conv layer; the second is twice as wide
     hidden: int = 512
     beta: float = 1.0
 
@@ -32,10 +33,13 @@ class Encoder(nn.Module):
         super().__init__()
         c = cfg.channels
         self.features = nn.Sequential(
-            nn.Conv2d(1, c, 4, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(c, 2 * c, 4, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(1, c, 4, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(c, 2 * c, 4, stride=2, padding=1),
+            nn.ReLU(),
             nn.Flatten(),
-            nn.Linear(2 * c * 7 * 7, cfg.hidden), nn.ReLU(),
+            nn.Linear(2 * c * 7 * 7, cfg.hidden),
+            nn.ReLU(),
         )
         self.mu = nn.Linear(cfg.hidden, cfg.latent_dim)
         # the plain autoencoder has no spread to learn
@@ -53,10 +57,13 @@ class Decoder(nn.Module):
         super().__init__()
         c = cfg.channels
         self.net = nn.Sequential(
-            nn.Linear(cfg.latent_dim, cfg.hidden), nn.ReLU(),
-            nn.Linear(cfg.hidden, 2 * c * 7 * 7), nn.ReLU(),
+            nn.Linear(cfg.latent_dim, cfg.hidden),
+            nn.ReLU(),
+            nn.Linear(cfg.hidden, 2 * c * 7 * 7),
+            nn.ReLU(),
             nn.Unflatten(1, (2 * c, 7, 7)),
-            nn.ConvTranspose2d(2 * c, c, 4, stride=2, padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(2 * c, c, 4, stride=2, padding=1),
+            nn.ReLU(),
             nn.ConvTranspose2d(c, 1, 4, stride=2, padding=1),
         )
 
@@ -117,8 +124,17 @@ def vae_loss(logits, x, mu, logvar, beta: float = 1.0):
     return recon + beta * kl, recon, kl
 
 
-def train_epoch(model: VAE, optimizer, images, batch_size: int, generator: torch.Generator,
-                max_steps: int | None = None, on_step=None, mine=None, accum: int = 1) -> dict:
+def train_epoch(
+    model: VAE,
+    optimizer,
+    images,
+    batch_size: int,
+    generator: torch.Generator,
+    max_steps: int | None = None,
+    on_step=None,
+    mine=None,
+    accum: int = 1,
+) -> dict:
     """One pass over `images` (N, 1, 28, 28); returns mean loss terms (of this process's rows).
 
     For DDP (`model` wrapped, `mine` keeping this rank's rows of a global tensor): every rank
@@ -133,8 +149,9 @@ def train_epoch(model: VAE, optimizer, images, batch_size: int, generator: torch
     for idx in batches(len(images), batch_size, generator):
         x, eps = images[keep(idx)], [None] * accum
         if vae.variational:  # the whole batch's noise, drawn as one process's forward pass draws it
-            eps = keep(torch.randn((len(idx), vae.latent_dim), generator=generator, device=images.device,
-                                   dtype=images.dtype)).chunk(accum)
+            eps = keep(torch.randn((len(idx), vae.latent_dim), generator=generator, device=images.device, dtype=images.dtype)).chunk(
+                accum
+            )
         optimizer.zero_grad(set_to_none=True)
         parts = torch.zeros(3)
         for i, xb in enumerate(x.chunk(accum)):

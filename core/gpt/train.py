@@ -1,4 +1,5 @@
 """Training the character-level language models: data split, batches, schedule, evaluation."""
+
 from __future__ import annotations
 
 import math
@@ -6,8 +7,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .distributed import grad_sync
-from .gpt import GPTConfig
+from core.distributed import grad_sync
+from core.gpt.model import GPTConfig
 
 
 @dataclass
@@ -25,11 +26,14 @@ class TrainConfig:
 
 # The lecture's model, and one a 2-core CPU trains in about ten minutes.
 PRESETS: dict[str, tuple[GPTConfig, TrainConfig]] = {
-    "lecture": (GPTConfig(block_size=256, n_embd=384, n_head=6, n_layer=6, dropout=0.2),
-                TrainConfig(batch_size=64, max_iters=3000, lr=1e-3, min_lr=1e-4, warmup_iters=100)),
-    "cpu": (GPTConfig(block_size=128, n_embd=128, n_head=4, n_layer=4, dropout=0.1),
-            TrainConfig(batch_size=32, max_iters=2000, lr=2e-3, min_lr=2e-4, warmup_iters=100,
-                        eval_interval=250, eval_iters=20)),
+    "lecture": (
+        GPTConfig(block_size=256, n_embd=384, n_head=6, n_layer=6, dropout=0.2),
+        TrainConfig(batch_size=64, max_iters=3000, lr=1e-3, min_lr=1e-4, warmup_iters=100),
+    ),
+    "cpu": (
+        GPTConfig(block_size=128, n_embd=128, n_head=4, n_layer=4, dropout=0.1),
+        TrainConfig(batch_size=32, max_iters=2000, lr=2e-3, min_lr=2e-4, warmup_iters=100, eval_interval=250, eval_iters=20),
+    ),
 }
 
 
@@ -56,20 +60,17 @@ def lr_at(it: int, cfg: TrainConfig) -> float:
 
 
 @torch.no_grad()
-def estimate_loss(model, data: torch.Tensor, block_size: int, batch_size: int, iters: int,
-                  seed: int = 0, device="cpu") -> float:
+def estimate_loss(model, data: torch.Tensor, block_size: int, batch_size: int, iters: int, seed: int = 0, device="cpu") -> float:
     """Mean loss over `iters` random batches (the lecture's estimate, seeded to be repeatable)."""
     model.eval()
     gen = torch.Generator().manual_seed(seed)
-    losses = [model(*(t.to(device) for t in get_batch(data, block_size, batch_size, gen)))[1].item()
-              for _ in range(iters)]
+    losses = [model(*(t.to(device) for t in get_batch(data, block_size, batch_size, gen)))[1].item() for _ in range(iters)]
     model.train()
     return sum(losses) / len(losses)
 
 
 @torch.no_grad()
-def full_loss(model, data: torch.Tensor, block_size: int, batch_size: int = 32, max_windows: int | None = None,
-              device="cpu") -> float:
+def full_loss(model, data: torch.Tensor, block_size: int, batch_size: int = 32, max_windows: int | None = None, device="cpu") -> float:
     """Loss over consecutive non-overlapping windows covering `data` (the whole split, no sampling).
 
     With max_windows, only that many windows, spread evenly over the split (a quick estimate).

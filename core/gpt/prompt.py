@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .generation import LanguageModel, check_sampling, next_token_probs
+from core.gpt.model import LanguageModel
+from core.gpt.sampling import check_sampling, next_token_probs
 
 # Whitespace made visible on chart axes and bar labels.
 _VISIBLE = {"\n": "↵", " ": "·"}

@@ -3,10 +3,10 @@
 The generator maps noise to images; the discriminator maps images to one logit ("real?").
 They train in turns: D learns to tell real from fake, then G learns to fool D.
 """
+
 from __future__ import annotations
 
 import copy
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -14,24 +14,25 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .checkpoint import load_meta, load_state, load_tensors
+from core.checkpoint import load_meta, load_state, load_tensors
 
 
-@dataclass
+@dataclass(frozen=True)
 class GANConfig:
     latent_dim: int = 64
     g_channels: int = 64  # the generator's 14x14 maps; its 7x7 maps are twice as wide
     d_channels: int = 64  # the discriminator's 14x14 maps; 7x7 maps twice, 4x4 maps four times as wide
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainSettings:
     """What the learner may change while a GAN trains."""
+
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.5  # DCGAN's choice: less momentum keeps the two players from overshooting
     batch_size: int = 64
-    d_steps: int = 1    # discriminator updates per generator update
+    d_steps: int = 1  # discriminator updates per generator update
 
 
 class Generator(nn.Module):
@@ -48,11 +49,19 @@ class Generator(nn.Module):
         self.latent_dim = cfg.latent_dim
         c = cfg.g_channels
         self.net = nn.Sequential(
-            nn.Linear(cfg.latent_dim, 2 * c * 7 * 7, bias=False), nn.BatchNorm1d(2 * c * 7 * 7), nn.ReLU(),
+            nn.Linear(cfg.latent_dim, 2 * c * 7 * 7, bias=False),
+            nn.BatchNorm1d(2 * c * 7 * 7),
+            nn.ReLU(),
             nn.Unflatten(1, (2 * c, 7, 7)),
-            nn.Conv2d(2 * c, 2 * c, 3, padding=1, bias=False), nn.BatchNorm2d(2 * c), nn.ReLU(),
-            nn.ConvTranspose2d(2 * c, c, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
-            nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
+            nn.Conv2d(2 * c, 2 * c, 3, padding=1, bias=False),
+            nn.BatchNorm2d(2 * c),
+            nn.ReLU(),
+            nn.ConvTranspose2d(2 * c, c, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(c),
+            nn.ReLU(),
+            nn.Conv2d(c, c, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c),
+            nn.ReLU(),
             nn.ConvTranspose2d(c, 1, 4, stride=2, padding=1),
             nn.Tanh(),
         )
@@ -72,9 +81,14 @@ class Discriminator(nn.Module):
         super().__init__()
         c = cfg.d_channels
         self.net = nn.Sequential(
-            nn.Conv2d(1, c, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-            nn.Conv2d(c, 2 * c, 4, stride=2, padding=1, bias=False), nn.BatchNorm2d(2 * c), nn.LeakyReLU(0.2),
-            nn.Conv2d(2 * c, 4 * c, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(4 * c), nn.LeakyReLU(0.2),
+            nn.Conv2d(1, c, 4, stride=2, padding=1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(c, 2 * c, 4, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(2 * c),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(2 * c, 4 * c, 3, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(4 * c),
+            nn.LeakyReLU(0.2),
             nn.Flatten(),
             nn.Linear(4 * c * 4 * 4, 1),
         )
@@ -107,9 +121,16 @@ class GANTrainer:
     which keeps jittering as the two players push each other around.
     """
 
-    def __init__(self, G: nn.Module, D: nn.Module, sample_real: Callable[[int, torch.Generator], torch.Tensor],
-                 latent_dim: int, settings: TrainSettings = TrainSettings(), generator: torch.Generator | None = None,
-                 ema_decay: float | None = None):
+    def __init__(
+        self,
+        G: nn.Module,
+        D: nn.Module,
+        sample_real: Callable[[int, torch.Generator], torch.Tensor],
+        latent_dim: int,
+        settings: TrainSettings = TrainSettings(),
+        generator: torch.Generator | None = None,
+        ema_decay: float | None = None,
+    ):
         self.G, self.D, self.sample_real, self.latent_dim = G, D, sample_real, latent_dim
         self.ema_decay = ema_decay
         self.G_ema = copy.deepcopy(G).eval() if ema_decay else None
@@ -143,8 +164,9 @@ class GANTrainer:
             with torch.no_grad():
                 fake = self.G(self.noise(s.batch_size))
             logit_real, logit_fake = self.D(real), self.D(fake)
-            loss_d = (F.binary_cross_entropy_with_logits(logit_real, torch.ones_like(logit_real))
-                      + F.binary_cross_entropy_with_logits(logit_fake, torch.zeros_like(logit_fake)))
+            loss_d = F.binary_cross_entropy_with_logits(logit_real, torch.ones_like(logit_real)) + F.binary_cross_entropy_with_logits(
+                logit_fake, torch.zeros_like(logit_fake)
+            )
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             self.opt_d.step()
@@ -166,7 +188,6 @@ class GANTrainer:
             "d_real": torch.sigmoid(logit_real).mean().item(),
             "d_fake": torch.sigmoid(logit_fake).mean().item(),
         }
-
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -210,20 +231,6 @@ def new_mnist_gan(cfg: GANConfig, generator: torch.Generator) -> tuple[Generator
     init_weights(G, generator)
     init_weights(D, generator)
     return G, D
-
-
-@contextmanager
-def evaluating(module: nn.Module):
-    """Run `module` in eval mode (BatchNorm uses its running statistics), then restore its mode.
-
-    Drawing pictures mid-training must not depend on the batch, nor leave the network in eval mode.
-    """
-    was_training = module.training
-    module.eval()
-    try:
-        yield module
-    finally:
-        module.train(was_training)
 
 
 def to_unit(images: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,5 @@
 """A small digit classifier, and the measures built on it: class shares, confidence, Fréchet distance."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,12 +8,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .checkpoint import load_meta, load_state
-from .data import batches
-from .distributed import grad_sync
+from core.checkpoint import load_meta, load_state
+from core.data import batches
+from core.distributed import grad_sync
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClassifierConfig:
     channels: int = 32
     features: int = 128  # the penultimate layer, used for the Fréchet distance
@@ -27,10 +28,16 @@ class DigitClassifier(nn.Module):
         self.cfg = cfg
         c = cfg.channels
         self.body = nn.Sequential(
-            nn.Conv2d(1, c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),           # 14x14
-            nn.Conv2d(c, 2 * c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),       # 7x7
-            nn.Flatten(), nn.Dropout(cfg.dropout),
-            nn.Linear(2 * c * 7 * 7, cfg.features), nn.ReLU(),
+            nn.Conv2d(1, c, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # 14x14
+            nn.Conv2d(c, 2 * c, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # 7x7
+            nn.Flatten(),
+            nn.Dropout(cfg.dropout),
+            nn.Linear(2 * c * 7 * 7, cfg.features),
+            nn.ReLU(),
         )
         self.head = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(cfg.features, 10))
 
@@ -42,8 +49,18 @@ class DigitClassifier(nn.Module):
         return self.head(self.body(x))  # logits over the ten digits
 
 
-def train_epoch(model, optimizer, images, labels, batch_size: int, generator: torch.Generator,
-                max_steps: int | None = None, on_step=None, mine=None, accum: int = 1) -> float:
+def train_epoch(
+    model,
+    optimizer,
+    images,
+    labels,
+    batch_size: int,
+    generator: torch.Generator,
+    max_steps: int | None = None,
+    on_step=None,
+    mine=None,
+    accum: int = 1,
+) -> float:
     """One pass over the digits; returns the mean loss (of this process's rows).
 
     For DDP (`model` wrapped, `mine` keeping this rank's rows of a global batch): every rank draws

@@ -14,6 +14,7 @@ length, sampling settings and random generator, so a request gets the text it wo
 The decoder starts no thread: a scheduler calls step() in a loop, other threads call submit() and
 cancel() whenever they like.
 """
+
 from __future__ import annotations
 
 import threading
@@ -22,14 +23,16 @@ from collections import deque
 
 import torch
 
-from .generation import LanguageModel, check_sampling, next_token_probs
+from core.gpt.model import LanguageModel
+from core.gpt.sampling import check_sampling, next_token_probs
 
 
 class DecodeRequest:
     """One text being written. new_ids grows as tokens are drawn; wait() blocks until it does."""
 
-    def __init__(self, prompt: list[int], max_new_tokens: int, temperature: float, top_k: int | None,
-                 top_p: float | None, seed: int | None):
+    def __init__(
+        self, prompt: list[int], max_new_tokens: int, temperature: float, top_k: int | None, top_p: float | None, seed: int | None
+    ):
         self.prompt = prompt  # what the model continues: at most one context window, never empty
         self.max_new_tokens = max_new_tokens
         self.temperature, self.top_k, self.top_p = temperature, top_k, top_p
@@ -95,8 +98,15 @@ class BatchDecoder:
 
     # --- called from any thread ---------------------------------------------------------------------------
 
-    def submit(self, ids: list[int], max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
-               top_p: float | None = None, seed: int | None = None) -> DecodeRequest:
+    def submit(
+        self,
+        ids: list[int],
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
+    ) -> DecodeRequest:
         """Queue a request; it joins the batch at the next step with a free row."""
         model = self.model
         check_sampling(max_new_tokens, temperature, top_k, top_p, model.vocab_size)
@@ -108,7 +118,7 @@ class BatchDecoder:
         if not all(isinstance(i, int) and 0 <= i < model.vocab_size for i in ids):
             raise ValueError(f"ids must be integers from 0 to {model.vocab_size - 1}")
         # only the last window can influence the next token
-        request = DecodeRequest(ids[-model.block_size:], max_new_tokens, temperature, top_k, top_p, seed)
+        request = DecodeRequest(ids[-model.block_size :], max_new_tokens, temperature, top_k, top_p, seed)
         if max_new_tokens == 0:
             request._finish()
             return request
@@ -177,20 +187,22 @@ class BatchDecoder:
             if i not in failed and not r.cancelled:
                 by_settings.setdefault((r.temperature, r.top_k, r.top_p), []).append(i)
         for (temperature, top_k, top_p), members in by_settings.items():
-            probs = next_token_probs(logits if len(members) == len(rows) else logits[members],
-                                     temperature, top_k, top_p)
+            probs = next_token_probs(logits if len(members) == len(rows) else logits[members], temperature, top_k, top_p)
             for j, i in enumerate(members):
                 row, r = rows[i], rows[i].request
                 try:
-                    token = int(torch.multinomial(probs[j:j + 1], 1, generator=r.generator))
+                    token = int(torch.multinomial(probs[j : j + 1], 1, generator=r.generator))
                 except RuntimeError as e:  # NaN odds, say: this row fails, the others go on
                     failed[i] = _failure(e)
                     r._finish(failed[i])
                     continue
                 row.tokens.append(token)
                 r._append(token)
-        return [i for i, row in enumerate(rows)
-                if i in failed or row.request.cancelled or len(row.request.new_ids) >= row.request.max_new_tokens]
+        return [
+            i
+            for i, row in enumerate(rows)
+            if i in failed or row.request.cancelled or len(row.request.new_ids) >= row.request.max_new_tokens
+        ]
 
     def _retire(self, leaving: list[int]) -> None:
         """Take rows out of the batch; the last row moves into each gap, so busy rows stay together."""
@@ -263,7 +275,7 @@ class BatchDecoder:
                 failed.update((i, _failure(e)) for i in range(steps))
         for i in range(steps, len(rows)):  # one forward per prefill, shaped as in generate_tokens
             row = rows[i]
-            context = row.tokens[-block:] if row.fresh else row.tokens[-max(1, block // 2):]
+            context = row.tokens[-block:] if row.fresh else row.tokens[-max(1, block // 2) :]
             view = cache.view(i, i + 1)
             view.clear()
             try:

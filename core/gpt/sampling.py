@@ -10,21 +10,23 @@ Past the window the cached path slides: when the cache holds block_size position
 rebuilt from the last block_size // 2 tokens, so each new token still sees at least half a
 window of context, and the rebuild happens once every block_size // 2 tokens.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+
+if TYPE_CHECKING:  # the model module imports this one; type hints only
+    from core.gpt.model import LanguageModel
 
 MAX_NEW_TOKENS = 5000
 MAX_TEMPERATURE = 5.0
 
 
-def check_sampling(max_new_tokens: int, temperature: float, top_k: int | None, top_p: float | None,
-                   vocab_size: int) -> None:
+def check_sampling(max_new_tokens: int, temperature: float, top_k: int | None, top_p: float | None, vocab_size: int) -> None:
     """Refuse values that have no meaning, with a message that says which and why."""
     if not isinstance(max_new_tokens, int) or not 0 <= max_new_tokens <= MAX_NEW_TOKENS:
         raise ValueError(f"max_new_tokens must be an integer from 0 to {MAX_NEW_TOKENS}, got {max_new_tokens!r}")
@@ -36,8 +38,9 @@ def check_sampling(max_new_tokens: int, temperature: float, top_k: int | None, t
         raise ValueError(f"top_p must be None or in (0, 1], got {top_p!r}")
 
 
-def next_token_probs(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
-                     top_p: float | None = None) -> torch.Tensor:
+def next_token_probs(
+    logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None
+) -> torch.Tensor:
     """Logits (B, vocab) -> sampling probabilities after temperature, top-k and top-p (nucleus)."""
     logits = logits / temperature
     if top_k is not None:
@@ -55,10 +58,17 @@ def next_token_probs(logits: torch.Tensor, temperature: float = 1.0, top_k: int 
 
 
 @torch.inference_mode()  # like no_grad, and cheaper per operation: that matters at one token per step
-def generate_tokens(model: "LanguageModel", idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
-                    top_k: int | None = None, top_p: float | None = None,
-                    generator: torch.Generator | None = None, use_cache: bool = True,
-                    should_stop: Callable[[], bool] | None = None) -> Iterator[torch.Tensor]:
+def generate_tokens(
+    model: "LanguageModel",
+    idx: torch.Tensor,
+    max_new_tokens: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+    use_cache: bool = True,
+    should_stop: Callable[[], bool] | None = None,
+) -> Iterator[torch.Tensor]:
     """Yield each new token as a (B, 1) tensor; stops early when should_stop() is true."""
     check_sampling(max_new_tokens, temperature, top_k, top_p, model.vocab_size)
     if idx.shape[1] == 0:
@@ -76,7 +86,7 @@ def generate_tokens(model: "LanguageModel", idx: torch.Tensor, max_new_tokens: i
             logits, _ = model(idx[:, -block:], cache=cache)
         elif len(cache) >= block:  # window full: slide by rebuilding from the last half window
             cache.clear()
-            logits, _ = model(idx[:, -max(1, block // 2):], cache=cache)
+            logits, _ = model(idx[:, -max(1, block // 2) :], cache=cache)
         else:  # the usual step: only the newest token goes through the model
             logits, _ = model(idx[:, -1:], cache=cache)
         probs = next_token_probs(logits[:, -1, :], temperature, top_k, top_p)
@@ -85,28 +95,21 @@ def generate_tokens(model: "LanguageModel", idx: torch.Tensor, max_new_tokens: i
         yield nxt
 
 
-class LanguageModel(nn.Module):
-    """What the GPT and the bigram model share: sampling."""
-
-    supports_cache = False
-    block_size: int
-    vocab_size: int
-
-    def generate(self, idx, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
-                 top_p: float | None = None, generator: torch.Generator | None = None,
-                 use_cache: bool = True) -> torch.Tensor:
-        """idx (B, T) -> (B, T + max_new_tokens)."""
-        new = list(generate_tokens(self, idx, max_new_tokens, temperature, top_k, top_p, generator, use_cache))
-        return torch.cat([idx, *new], dim=1) if new else idx
-
-
-def stream(model: LanguageModel, ids: list[int], max_new_tokens: int, temperature: float = 1.0,
-           top_k: int | None = None, top_p: float | None = None, seed: int | None = None,
-           use_cache: bool = True, should_stop: Callable[[], bool] | None = None) -> Iterator[str]:
+def stream(
+    model: LanguageModel,
+    ids: list[int],
+    max_new_tokens: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    seed: int | None = None,
+    use_cache: bool = True,
+    should_stop: Callable[[], bool] | None = None,
+) -> Iterator[str]:
     """Yield the decoded text one character at a time, as it is produced."""
     ids = ids or model.tokenizer.encode("\n")  # an empty prompt starts from a newline
     # only the last window can influence the next character: a 100,000-character paste costs nothing
-    idx = torch.tensor([ids[-model.block_size:]], dtype=torch.long)
+    idx = torch.tensor([ids[-model.block_size :]], dtype=torch.long)
     gen = torch.Generator().manual_seed(seed) if seed is not None else None
     for tok in generate_tokens(model, idx, max_new_tokens, temperature, top_k, top_p, gen, use_cache, should_stop):
         yield model.tokenizer.decode(tok[0].tolist())

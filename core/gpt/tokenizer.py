@@ -1,12 +1,21 @@
 """A character-level tokenizer: every distinct character of the training text is one token."""
+
 from __future__ import annotations
 
 import unicodedata
 
 # Characters a learner may type or paste that tiny Shakespeare writes differently.
 _LOOKALIKES = {
-    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
-    "\u2026": "...", "\t": " ", "\r": "", "\u00a0": " ",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2026": "...",
+    "\t": " ",
+    "\r": "",
+    "\u00a0": " ",
 }
 
 

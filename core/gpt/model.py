@@ -6,6 +6,7 @@ bigram baseline.
 A Block is pre-LayerNorm causal multi-head self-attention followed by a feed-forward network,
 each wrapped in a residual connection.
 """
+
 from __future__ import annotations
 
 import copy
@@ -16,10 +17,33 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import registry
-from .checkpoint import load_meta, load_state
-from .generation import LanguageModel
-from .tokenizer import CharTokenizer
+from core import registry
+from core.checkpoint import load_meta, load_state
+from core.gpt.sampling import generate_tokens
+from core.gpt.tokenizer import CharTokenizer
+
+
+class LanguageModel(nn.Module):
+    """What the GPT and the bigram model share: sampling."""
+
+    supports_cache = False
+    block_size: int
+    vocab_size: int
+    tokenizer: CharTokenizer | None = None  # set by load_gpt: the page and stream() read and write text
+
+    def generate(
+        self,
+        idx,
+        max_new_tokens: int,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        generator: torch.Generator | None = None,
+        use_cache: bool = True,
+    ) -> torch.Tensor:
+        """idx (B, T) -> (B, T + max_new_tokens)."""
+        new = list(generate_tokens(self, idx, max_new_tokens, temperature, top_k, top_p, generator, use_cache))
+        return torch.cat([idx, *new], dim=1) if new else idx
 
 
 @dataclass
@@ -50,8 +74,7 @@ class Head(nn.Module):
         """x (B, T, C) -> (B, T, head_size)."""
         q, k, v = self.query(x), self.key(x), self.value(x)
         # The fused kernel computes exactly attention_weights(x) @ v, without building the T x T matrix.
-        return F.scaled_dot_product_attention(q, k, v, is_causal=True,
-                                              dropout_p=self.dropout if self.training else 0.0)
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.dropout if self.training else 0.0)
 
     def attention_weights(self, x):
         """The (B, T, T) attention matrix, spelled out as in the lecture (used for the heatmaps)."""
@@ -84,8 +107,7 @@ class MultiHeadAttention(nn.Module):
 
     def head_weights(self) -> list[nn.Parameter]:
         """The heads' query, key and value weights, in the stacked order."""
-        return [h.query.weight for h in self.heads] + [h.key.weight for h in self.heads] + \
-               [h.value.weight for h in self.heads]
+        return [h.query.weight for h in self.heads] + [h.key.weight for h in self.heads] + [h.value.weight for h in self.heads]
 
     def qkv_weight(self) -> torch.Tensor:
         """Every head's query, key and value weights stacked into one (3C, C) matrix."""
@@ -111,8 +133,9 @@ class MultiHeadAttention(nn.Module):
         mask = None
         if cache is not None:  # store this step's keys and values, attend to everything the rows hold
             k, v, mask = cache.update(layer, k, v)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None and T > 1,
-                                             dropout_p=self.attn_dropout if self.training else 0.0)
+        out = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=mask, is_causal=mask is None and T > 1, dropout_p=self.attn_dropout if self.training else 0.0
+        )
         out = self.proj(out.transpose(1, 2).reshape(B, T, C))  # the heads side by side, as torch.cat of the heads
         return self.dropout(out) if self.training else out  # (a module call costs as much as a small product)
 
@@ -123,8 +146,10 @@ class FeedForward(nn.Module):
     def __init__(self, cfg: GPTConfig):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Linear(cfg.n_embd, 4 * cfg.n_embd), nn.ReLU(),
-            nn.Linear(4 * cfg.n_embd, cfg.n_embd), nn.Dropout(cfg.dropout),
+            nn.Linear(cfg.n_embd, 4 * cfg.n_embd),
+            nn.ReLU(),
+            nn.Linear(4 * cfg.n_embd, cfg.n_embd),
+            nn.Dropout(cfg.dropout),
         )
 
     def forward(self, x):
@@ -207,7 +232,7 @@ class KVCache:
             if first and T > 1:
                 raise ValueError("a cache is filled from empty, then one position at a time")
             self._write, self._end, self._mask = slice(first, first + T), first + T, None
-            return self._positions[first:first + T]
+            return self._positions[first : first + T]
         if T != 1:
             raise ValueError("rows of different lengths advance one position at a time")
         self._end = max(lengths) + 1
@@ -216,7 +241,7 @@ class KVCache:
         pos = torch.tensor(lengths, device=self.k.device)
         self._write = (torch.arange(len(lengths), device=pos.device), slice(None), pos)  # [row, :, pos[row]]
         # (B, 1, 1, end): a row's query sees its own positions only, never another row's leftovers
-        self._mask = (self._positions[:self._end] <= pos[:, None])[:, None, None, :]
+        self._mask = (self._positions[: self._end] <= pos[:, None])[:, None, None, :]
         return pos[:, None]
 
     def update(self, layer: int, k: torch.Tensor, v: torch.Tensor):
@@ -229,7 +254,7 @@ class KVCache:
         else:
             K[self._write] = k[:, :, 0]
             V[self._write] = v[:, :, 0]
-        return K[:, :, :self._end], V[:, :, :self._end], self._mask
+        return K[:, :, : self._end], V[:, :, : self._end], self._mask
 
     def advance(self, T: int) -> None:
         for row in range(self.rows.start, self.rows.stop):
