@@ -27,10 +27,10 @@ from core.vae.latent import interpolate, prior_draws
 from figures import gan as figs
 
 TABS = [
-    ":material/replay: Replay the training",
-    ":material/play_circle: Train one live",
-    ":material/scatter_plot: Toy 2-D GAN",
-    ":material/casino: Explore the generator",
+    "Replay the training",
+    "Train one live",
+    "Toy 2-D GAN",
+    "Explore the generator",
 ]
 LR_CHOICES = [1e-5, 3e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2]
 BATCH_CHOICES = [16, 32, 64, 128, 256, 512]

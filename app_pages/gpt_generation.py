@@ -28,8 +28,8 @@ DEFAULT_PROMPT = "ROMEO:\nBut soft, what light through yonder window breaks?\n\n
 REDRAW_S = 0.15  # redraw streamed text about 7 times a second: smooth enough, and twenty pages redrawing
 # at once leave the server's threads time for the model (each redraw is Python work)
 TYPING = {"as written": None, "fast": 80, "slow": 20}  # characters shown per second: the display only
-TABS = [":material/edit: Generate", ":material/compare_arrows: Side by side", ":material/casino: Next-character odds",
-        ":material/visibility: Attention maps", ":material/badge: Model card"]  # fmt: skip
+# Plain words: a tab's label is its value in the URL (?gpt_tabs=Attention+maps), so a teacher can share it.
+TABS = ["Generate", "Side by side", "Next-character odds", "Attention maps", "Model card"]
 HELP = {
     "prompt": "Any text. Characters the model never saw are replaced or dropped; only the last {n} characters reach the model.",
     "seed": "The same seed and settings give the same text.",

@@ -20,8 +20,7 @@ from core.vae import latent
 from figures import latent as figs
 from figures.latent import png_bytes, png_uri
 
-TABS = [":material/tune: Sliders & map", ":material/compare: Reconstruction", ":material/linear_scale: Interpolation"]
-TABS += [":material/balance: AE vs VAE"]
+TABS = ["Sliders & map", "Reconstruction", "Interpolation", "AE vs VAE"]  # plain words: each is its value in the URL
 GLOSSARY = dict(page="app_pages/glossary.py", label="Glossary", icon=":material/menu_book:")
 BACKGROUNDS = ["decoded digits", "classifier's reading", "nothing"]
 NO_BAR, MAP_BAR = {"displayModeBar": False}, {"displayModeBar": False, "scrollZoom": True}
