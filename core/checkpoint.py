@@ -18,9 +18,20 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from i18n import N_, Message
+
+MISSING = N_("{path} is missing.")
+MISSING_TRAIN = N_("{path} is missing. Train it with: {command}")
+CORRUPT = N_("{path} is corrupt or unreadable ({error}).")
+CORRUPT_TRAIN = N_("{path} is corrupt or unreadable ({error}). Train it with: {command}")
+NOT_JSON = N_("{path} is not valid JSON ({error}).")
+NOT_JSON_TRAIN = N_("{path} is not valid JSON ({error}). Train it with: {command}")
+MISFIT = N_("{path} does not fit the model described by {meta}: {error}")
+
 
 class WeightsError(RuntimeError):
-    """A weight file is missing, corrupt, or does not fit the model."""
+    """A weight file is missing, corrupt, or does not fit the model. Its message is an i18n.Message:
+    English as str(e), shown in the learner's language by the pages."""
 
 
 class MissingWeightsError(WeightsError, FileNotFoundError):
@@ -32,11 +43,14 @@ def weights_dir() -> Path:
     return Path(os.environ.get("GENLAB_WEIGHTS") or Path(__file__).resolve().parent.parent / "weights")
 
 
-def _train_hint(name: str) -> str:
+def _problem(template: str, template_with_command: str, path: Path, name: str, **values) -> Message:
+    """The message for a weight file's problem, naming the command that makes the file when there is one."""
     from core.registry import BY_NAME  # the registry says which command makes each shipped file
 
     model = BY_NAME.get(name.split(".")[0])
-    return f" Train it with: {model.train_command}" if model else ""
+    if model is None:
+        return Message(template, path=path, **values)
+    return Message(template_with_command, path=path, command=model.train_command, **values)
 
 
 def save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
@@ -48,21 +62,21 @@ def load_tensors(name: str, directory: Path | None = None) -> dict[str, torch.Te
     """Read weights/<name>.safetensors, with an error that says what to do."""
     path = (directory or weights_dir()) / f"{name}.safetensors"
     if not path.exists():
-        raise MissingWeightsError(f"{path} is missing.{_train_hint(name)}")
+        raise MissingWeightsError(_problem(MISSING, MISSING_TRAIN, path, name))
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
-        raise WeightsError(f"{path} is corrupt or unreadable ({e}).{_train_hint(name)}") from e
+        raise WeightsError(_problem(CORRUPT, CORRUPT_TRAIN, path, name, error=e)) from e
 
 
 def load_meta(name: str, directory: Path | None = None) -> dict:
     path = (directory or weights_dir()) / f"{name}.json"
     if not path.exists():
-        raise MissingWeightsError(f"{path} is missing.{_train_hint(name)}")
+        raise MissingWeightsError(_problem(MISSING, MISSING_TRAIN, path, name))
     try:
         return json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise WeightsError(f"{path} is not valid JSON ({e}).{_train_hint(name)}") from e
+        raise WeightsError(_problem(NOT_JSON, NOT_JSON_TRAIN, path, name, error=e)) from e
 
 
 def load_state(model: torch.nn.Module, name: str, directory: Path | None = None) -> torch.nn.Module:
@@ -72,7 +86,7 @@ def load_state(model: torch.nn.Module, name: str, directory: Path | None = None)
         model.load_state_dict({k: v.float() for k, v in state.items()})
     except RuntimeError as e:
         path = (directory or weights_dir()) / f"{name}.safetensors"
-        raise WeightsError(f"{path} does not fit the model described by {name}.json: {e}") from e
+        raise WeightsError(Message(MISFIT, path=path, meta=f"{name}.json", error=e)) from e
     return model.eval()
 
 

@@ -78,10 +78,12 @@ RESULT_RE = re.compile(r"([\d,]+) characters in ([\d.]+) s")
 STEP_RE = re.compile(r"\bStep ([\d,]+)(?![\d,]| of)")  # the live status line, not the replay's "Step 5 of 9"
 RATE_RE = re.compile(r"([\d.]+) steps/s")
 QUEUE_RE = re.compile(r"queued|ahead of you", re.I)
-GENERATE_RE = re.compile(r"\bGenerate\b")
-START_RE = re.compile(r"\bStart\b")
-PAUSE_RE = re.compile(r"\bPause\b")
-LIVE_TAB_RE = re.compile(r"Train one live")
+# Buttons by their widget keys (Streamlit gives each keyed widget the class st-key-<key>): labels
+# change with the language and carry an icon's name in their text.
+GENERATE = ".st-key-gpt_go button"
+START = ".st-key-live_start button"
+PAUSE = ".st-key-live_pause button"
+LIVE_TAB_RE = re.compile(r"Train one live")  # the load test browses in English
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 # Runs in every page from its first byte: remembers each error box and connection dialog once, with the
@@ -118,7 +120,7 @@ RESULT_JS = """
 
 CLICK_GENERATE_JS = """
 () => {
-  const b = [...document.querySelectorAll('button')].find(b => /\\bGenerate\\b/.test(b.textContent) && !b.disabled);
+  const b = [...document.querySelectorAll('.st-key-gpt_go button')].find(b => !b.disabled);
   if (b) b.click();
   return !!b;
 }
@@ -429,7 +431,7 @@ class Student:
         await self.wait_ready(PAGES[path])
 
     async def find_generate(self) -> None:
-        await self.page.get_by_role("button", name=GENERATE_RE).first.wait_for(timeout=self.run.timeout_ms(60))
+        await self.page.locator(GENERATE).first.wait_for(timeout=self.run.timeout_ms(60))
 
     async def click_generate(self) -> None:
         """One JavaScript call that finds the button and clicks it: no Playwright checks (scrolling,
@@ -463,10 +465,10 @@ class Student:
 
     async def open_live_tab(self) -> None:
         await self.page.get_by_role("tab", name=LIVE_TAB_RE).first.click(timeout=self.run.timeout_ms(60))
-        await self.page.get_by_role("button", name=START_RE).first.wait_for(timeout=self.run.timeout_ms(90))
+        await self.page.locator(START).first.wait_for(timeout=self.run.timeout_ms(90))
 
-    async def press(self, label: re.Pattern, timeout_s: float = 60) -> None:
-        await self.page.get_by_role("button", name=label).first.click(timeout=self.run.timeout_ms(timeout_s))
+    async def press(self, selector: str, timeout_s: float = 60) -> None:
+        await self.page.locator(selector).first.click(timeout=self.run.timeout_ms(timeout_s))
 
     async def training_reading(self) -> dict:
         """The step counter, the page's own steps/s, and any queue message."""
@@ -650,7 +652,7 @@ def window_rate(series: list[dict], t_from: float) -> tuple[int, float]:
 
 async def pause_all(run: Run, trainers: list[Student]) -> None:
     """Stop the timers so the next scenario starts on a quiet server (best effort)."""
-    await asyncio.gather(*(t.press(PAUSE_RE, 10) for t in trainers), return_exceptions=True)
+    await asyncio.gather(*(t.press(PAUSE, 10) for t in trainers), return_exceptions=True)
 
 
 async def scenario_train(run: Run, res: dict) -> None:
@@ -661,7 +663,7 @@ async def scenario_train(run: Run, res: dict) -> None:
 
     run.mark(f"train: 1 trainer alone for {solo_s:.0f} s")
     solo = (await start_trainers(run, 1, "solo"))[0]
-    await solo.press(START_RE)
+    await solo.press(START)
     t_go, solo_series = run.now(), [[]]
     await watch_trainers(run, [solo], solo_s, solo_series)
     steps, secs = window_rate(solo_series[0], t_go + warm)
@@ -683,7 +685,7 @@ async def scenario_train(run: Run, res: dict) -> None:
     trainers = await start_trainers(run, n, "t")
     bystander = (await start_students(run, 1, "bystander", "gpt-generation"))[0]
     run.mark(f"train: {n} trainers press Start, for {duration:.0f} s")
-    await asyncio.gather(*(t.press(START_RE) for t in trainers))
+    await asyncio.gather(*(t.press(START) for t in trainers))
     window, t_go, series = Window(run), run.now(), [[] for _ in trainers]
 
     async def bystander_run() -> dict:
@@ -745,7 +747,7 @@ async def visit_everything(run: Run, s: Student, train_s: float) -> dict:
     out["generate"] = await s.generate(run.args.gen_timeout)
     await s.navigate("gan-training")
     await s.open_live_tab()
-    await s.press(START_RE)
+    await s.press(START)
     await asyncio.sleep(min(train_s, max(0.0, run.left() - 10)))
     out["steps"] = (await s.training_reading())["step"]
     return out
