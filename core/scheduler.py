@@ -39,9 +39,17 @@ SWITCH_INTERVAL_S = 0.0002
 class Job(Future):
     """A future with a place in the scheduler's line."""
 
-    def __init__(self, scheduler: "Scheduler", owner: Hashable, step: Callable[[], bool], one_call: bool):
+    def __init__(
+        self,
+        scheduler: "Scheduler",
+        owner: Hashable,
+        step: Callable[[], bool],
+        one_call: bool,
+        serves: Callable[[], int] | None = None,
+    ):
         super().__init__()
         self.scheduler, self.owner, self.step, self.one_call = scheduler, owner, step, one_call
+        self.serves = serves  # how many sessions this work is for (a batch of their texts), if not one
 
     def ahead(self) -> int:
         """How many other owners get a turn before this job's next slice (0 once it is running)."""
@@ -79,9 +87,12 @@ class Scheduler:
         job = Job(self, owner, lambda: fn(*args, **kwargs), one_call=True)
         return self._enqueue(job)
 
-    def submit_task(self, owner: Hashable, step: Callable[[], bool]) -> Job:
-        """Call step() again and again, `quantum` seconds per turn, until it returns False."""
-        return self._enqueue(Job(self, owner, step, one_call=False))
+    def submit_task(self, owner: Hashable, step: Callable[[], bool], serves: Callable[[], int] | None = None) -> Job:
+        """Call step() again and again, `quantum` seconds per turn, until it returns False.
+
+        serves() says how many sessions the task works for right now (a shared batch of their texts):
+        its time then counts as theirs, shared out, so a batch for twenty waits no longer than one."""
+        return self._enqueue(Job(self, owner, step, one_call=False, serves=serves))
 
     def run(self, owner: Hashable, fn: Callable, /, *args, **kwargs):
         """Submit and wait: the result, or fn's exception raised here."""
@@ -135,9 +146,10 @@ class Scheduler:
             t0 = time.perf_counter()
             finished = self._run_slice(job)
             spent = time.perf_counter() - t0
+            shared_by = max(1, job.serves()) if job.serves else 1  # (outside the lock: serves() may take its own)
             with self._cv:
                 self._running.discard(owner)
-                self._used[owner] += spent
+                self._used[owner] += spent / shared_by
                 queue = self._queues[owner]
                 queue.popleft()
                 if not finished:

@@ -69,6 +69,17 @@ def test_turns_are_fair_in_time_not_in_count(one_worker):
     assert 0.4 < spent["fast"] / spent["slow"] < 2.5, (n_slow, n_fast, spent)
 
 
+def test_a_task_that_serves_several_sessions_gets_their_shares(one_worker):
+    """A batch decoding four students' texts competes as four students, not as one."""
+    log: list[str] = []
+    spent: dict[str, float] = {}
+    one_worker.submit_task("batch", counting_task(log, "batch", 10_000, seconds=0.005, spent=spent), serves=lambda: 4)
+    one_worker.submit_task("solo", counting_task(log, "solo", 10_000, seconds=0.005, spent=spent))
+    time.sleep(1.0)
+    one_worker.shutdown()
+    assert 2.5 < spent["batch"] / spent["solo"] < 6, spent
+
+
 def test_a_stream_of_short_jobs_does_not_starve_a_long_task(one_worker):
     """Sessions that redraw every moment (a short job each time) still leave the long task its share."""
     log: list[str] = []

@@ -41,7 +41,7 @@ class GenerationService:
         with self._lock:
             if not self._stepping:
                 self._stepping = True
-                self.scheduler.submit_task(self.owner, self._step)
+                self.scheduler.submit_task(self.owner, self._step, serves=self.decoder.pending)
         return request
 
     def queue_position(self, request: DecodeRequest) -> int:
