@@ -10,15 +10,17 @@ machines lack, and there they showed as empty boxes.
 
 import streamlit as st
 
-from app_pages._ui import run_page
+from app_pages._ui import choose_language, run_page
+from i18n import _
 
 st.set_page_config(page_title="GenLab", page_icon=":material/science:", layout="wide")
+choose_language()
 
 pages = [
-    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("app_pages/latent_space.py", title="Latent Space", icon=":material/scatter_plot:", url_path="latent-space"),
-    st.Page("app_pages/gan_training.py", title="GAN Training", icon=":material/model_training:", url_path="gan-training"),
-    st.Page("app_pages/gpt_generation.py", title="GPT Generation", icon=":material/edit_note:", url_path="gpt-generation"),
-    st.Page("app_pages/glossary.py", title="Glossary", icon=":material/menu_book:", url_path="glossary"),
+    st.Page("app_pages/home.py", title=_("Home"), icon=":material/home:", default=True),
+    st.Page("app_pages/latent_space.py", title=_("Latent Space"), icon=":material/scatter_plot:", url_path="latent-space"),
+    st.Page("app_pages/gan_training.py", title=_("GAN Training"), icon=":material/model_training:", url_path="gan-training"),
+    st.Page("app_pages/gpt_generation.py", title=_("GPT Generation"), icon=":material/edit_note:", url_path="gpt-generation"),
+    st.Page("app_pages/glossary.py", title=_("Glossary"), icon=":material/menu_book:", url_path="glossary"),
 ]
 run_page(st.navigation(pages))

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import traceback
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -14,9 +12,50 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from core.cache import SERVER_ID, janitor, scheduler
 from core.checkpoint import WeightsError
 from core.scheduler import Job
+from i18n import LANGUAGES, _, catalog, pick, prose, use_language_source  # noqa: F401  (pages import prose from here)
 
-TEXT_DIR = Path(__file__).resolve().parent.parent / "text"  # long explanations, one Markdown file each
 QUICK_S = 0.3  # a job that finishes within this never shows a waiting line
+
+
+def _session_language() -> str:
+    """This session's language (English outside a page run: scripts, worker threads)."""
+    return st.session_state.get("lang", "en") if get_script_run_ctx() is not None else "en"
+
+
+use_language_source(_session_language)
+
+
+def choose_language() -> str:
+    """The sidebar's language picker. A link's ?lang= wins, then the picker's last choice, then the
+    browser's language; the URL follows the picker, so a teacher can share a Portuguese link."""
+    asked = st.query_params.get("lang")
+    if "lang" not in st.session_state or (asked and pick(asked) != st.session_state.lang):
+        st.session_state.lang = pick(asked, st.context.locale)
+    st.sidebar.selectbox(
+        ":material/translate: Language · Idioma",
+        list(LANGUAGES),
+        format_func=LANGUAGES.get,
+        key="lang",
+        on_change=_language_picked,
+    )
+    if st.query_params.get("lang") != st.session_state.lang:
+        st.query_params["lang"] = st.session_state.lang
+    return st.session_state.lang
+
+
+def _language_picked() -> None:
+    st.query_params["lang"] = st.session_state.lang  # before the rerun reads ?lang=
+
+
+def tabs(labels: list[str], key: str, **kwargs):
+    """st.tabs with translated labels. A tab's label is its value (in the state and the URL), so the
+    open tab is carried over when the language changes, and a link in either language opens it."""
+    shown = [_(label) for label in labels]
+    current = st.session_state.get(key) or st.query_params.get(key)
+    for label, mine in zip(labels, shown):
+        if current and current != mine and current in {label, *(catalog(lang).get(label) for lang in LANGUAGES)}:
+            st.session_state[key] = mine
+    return st.tabs(shown, key=key, **kwargs)
 
 
 def run_page(page) -> None:
@@ -26,19 +65,14 @@ def run_page(page) -> None:
     except WeightsError as e:
         weights_error(e)
     except Exception as e:  # never show a learner a traceback; the other pages keep working
-        st.error(f"Sorry, this page hit an unexpected problem: {type(e).__name__}: {e}")
-        with st.expander("Details for a bug report"):
+        st.error(_("Sorry, this page hit an unexpected problem: {error}").format(error=f"{type(e).__name__}: {e}"))
+        with st.expander(_("Details for a bug report")):
             st.code(traceback.format_exc())
 
 
-@functools.cache
-def prose(name: str) -> str:
-    """The explanation text/en/<name>.md, as Markdown (read once per server)."""
-    return (TEXT_DIR / "en" / f"{name}.md").read_text(encoding="utf-8")
-
-
 def weights_error(e: Exception) -> None:
-    st.error(f"**This page needs model files that could not be loaded.**\n\n{e}", icon=":material/inventory_2:")
+    message = _("**This page needs model files that could not be loaded.**")
+    st.error(f"{message}\n\n{_(e.args[0]) if e.args else e}", icon=":material/inventory_2:")
 
 
 def load(loader, *args):
@@ -73,13 +107,15 @@ def compute(fn, /, *args, **kwargs):
     return wait(scheduler().submit(session_owner(), fn, *args, **kwargs))
 
 
-def wait(job: Job, what: str = "Waiting for the server"):
+def wait(job: Job, what: str | None = None):
+    """The job's result; while it waits in line, a line that says so (what: already translated)."""
     if not job.wait(QUICK_S):
         box = st.empty()
+        what = what or _("Waiting for the server")
         while not job.wait(0.2):
             ahead = job.ahead()
-            place = f": {ahead} ahead of you in line" if ahead else ""
-            box.caption(f":material/hourglass_empty: {what}{place}…")
+            place = _("{what}: {n} ahead of you in line…").format(what=what, n=ahead) if ahead else f"{what}…"
+            box.caption(f":material/hourglass_empty: {place}")
         box.empty()
     return job.result()
 

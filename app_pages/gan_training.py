@@ -1,9 +1,10 @@
 """GAN Training: how a generator and a discriminator pull against each other, and why it wobbles.
 
-Four tabs, and only the open one runs (st.tabs with on_change="rerun"): a replay of the shipped GAN's
+Five tabs, and only the open one runs (st.tabs with on_change="rerun"): a replay of the shipped GAN's
 recorded training, a GAN training live in this session, a toy 2-D GAN whose discriminator is drawn on the
-plane, and the shipped generator to explore. Figures: figures/gan.py; explanations: text/en/gan_*.md.
-Live training runs on the server's scheduler (core/trainer_queue.py); this page only redraws on a timer.
+plane, the shipped generator to explore, and a search for the noise that draws the learner's own digit.
+Figures: figures/gan.py; explanations: text/en/gan_*.md and draw_gan*.md. Live training and the search
+run on the server's scheduler (core/trainer_queue.py, core/scheduler.py); this page only redraws on a timer.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from dataclasses import replace
 import streamlit as st
 import torch
 
-from app_pages._ui import compute, hold, load, lost_run_notice, prose, remember_run, run_page, session_owner
+from app_pages import drawing
+from app_pages._ui import compute, hold, load, lost_run_notice, prose, remember_run, run_page, session_owner, to_image
 from core import registry
 from core.cache import load_classifier, load_gan_history, load_generator, scheduler, trainer_queue
 from core.checkpoint import WeightsError
 from core.data import DataUnavailableError, data_root
+from core.gan.inversion import Inversion
 from core.gan.live import LIVE_SETTINGS, DigitData, LiveDigitGAN, LiveToyGAN, mnist_digits, shipped_digits
 from core.gan.model import TrainSettings, to_unit
 from core.gan.toy import DISTRIBUTIONS, TOY_SETTINGS
@@ -31,6 +34,7 @@ TABS = [
     "Train one live",
     "Toy 2-D GAN",
     "Explore the generator",
+    "Find my digit",
 ]
 LR_CHOICES = [1e-5, 3e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2]
 BATCH_CHOICES = [16, 32, 64, 128, 256, 512]
@@ -39,6 +43,12 @@ HELP = {
     "step": "Exactly one generator update (after the chosen number of D updates).",
     "reset": "Throw this GAN away and start again from fresh random weights.",
     "d_steps": "More discriminator updates make D stronger; too strong and G's gradient fades.",
+    "find_seed": "Picks the random starting noise. The same drawing and seed find the same twin.",
+    "prior": "0: match the pixels at any cost. Higher: keep z close to the noise the GAN was trained on.",
+    "loss": "Mean squared difference per pixel, on the generator's scale of −1 (black) to 1 (white).",
+    "norm": "The length of z. Random noise of {d} numbers has ‖z‖ ≈ √{d} = {typical:.1f}.",
+    "percentile": "The share of random noise vectors that are shorter. About 50%: ordinary noise; near 100%: z went far out.",
+    "moved": "How far Adam moved z from its random start.",
 }
 # Redraw timers; slower while a GAN waits in line, where only its place changes.
 DIGIT_TICK_S, TOY_TICK_S, REPLAY_TICK_S, WAITING_TICK_S = 1.0, 0.5, 0.5, 3.0
@@ -67,6 +77,35 @@ def new_live_digits(data: DigitData, seed: int, settings: TrainSettings = LIVE_S
 
 def new_toy(dist: str, seed: int, settings: TrainSettings) -> LiveToyGAN:
     return hold(compute(LiveToyGAN, dist, seed=seed, settings=settings, owner=session_owner()))
+
+
+def start_search(G, target: torch.Tensor, seed: int, prior: float) -> None:
+    """A new search for the noise that draws `target`, run as a task on the scheduler in this session's turn
+    (the shared generator is only read: Adam moves z alone). A search still running is stopped first."""
+    if (old := st.session_state.get("gan_find")) is not None:
+        old["search"].stop()
+    generator = torch.Generator().manual_seed(seed)  # per request: the same drawing and seed find the same twin
+    search = Inversion(G, target, prior_weight=prior, max_steps=drawing.SEARCH_STEPS, generator=generator)
+    job = scheduler().submit_task(session_owner(), search.step)
+    st.session_state.gan_find = dict(search=search, job=job, target=target)
+
+
+def stop_search() -> None:
+    if (find := st.session_state.get("gan_find")) is not None:
+        find["search"].stop()
+
+
+def search_snapshot(search: Inversion) -> dict:
+    """What the page shows of a search, taken in this session's turn: between two slices of the search itself."""
+    return dict(best=search.best(), losses=list(search.losses), steps=search.steps, wander=search.wander())
+
+
+def wander_note(w: dict) -> str:
+    if w["percentile"] > 0.99:
+        return "z wandered far out: random noise is almost never this long. The GAN draws your digit only from unusual noise."
+    if w["percentile"] < 0.01:
+        return "z sits unusually close to the centre: random noise is almost never this short."
+    return "z still looks like ordinary random noise: your digit is one the GAN could draw by chance."
 
 
 @torch.no_grad()
@@ -209,7 +248,7 @@ left, right = st.columns([5, 1], vertical_alignment="center")
 with left.expander("How the tug-of-war works — and why it wobbles", icon=":material/school:"):
     st.markdown(prose("gan_game"))
 right.page_link("app_pages/glossary.py", label="Glossary", icon=":material/menu_book:")
-replay_tab, live_tab, toy_tab, explore_tab = st.tabs(TABS, key="gan_tab", on_change="rerun", bind="query-params")
+replay_tab, live_tab, toy_tab, explore_tab, find_tab = st.tabs(TABS, key="gan_tab", on_change="rerun", bind="query-params")
 
 if replay_tab.open:
     with replay_tab:
@@ -382,3 +421,80 @@ if explore_tab.open:
         st.image(strip, caption="Each picture is G of a point on the path from z_start to z_end")
         download("This walk (PNG)", f"gan_walk_{a}_to_{b}.png", "explore_walk_png", figs.png_bytes, strip)
         st.caption("Smooth morphing means the generator learned a continuous map, not a lookup table of training digits.")
+
+if find_tab.open:
+    with find_tab:
+        G = load(load_generator)
+        st.markdown(prose("draw_gan_intro"))
+        with st.expander("How the search works", icon=":material/school:"):
+            st.markdown(prose("draw_gan"))
+        row = st.container(horizontal=True, gap="large")  # wraps on a narrow screen: canvas, then the search
+        left, right = row.container(width=drawing.COLUMN), row.container()
+        with left:
+            drawing.canvas("gan_canvas")
+            x = drawing.drawn_digit()
+            if x is not None:
+                drawing.preview(x, width=140)
+        with right:
+            find = st.session_state.get("gan_find")
+            running = find is not None and not find["job"].done()
+            st.session_state.setdefault("gan_find_seed", 0)
+            st.session_state.setdefault("gan_find_prior", 0.01)
+            row = st.container(horizontal=True, vertical_alignment="bottom")
+            seed = row.number_input(
+                "Seed", 0, 1_000_000, step=1, key="gan_find_seed", width=140, help=HELP["find_seed"], persist_state="session"
+            )
+            prior = row.slider(
+                "Pull towards typical noise",
+                0.0,
+                0.1,
+                step=0.005,
+                format="%.3f",
+                key="gan_find_prior",
+                width=220,
+                help=HELP["prior"],
+                persist_state="session",
+            )
+            if row.button("Find my digit", key="gan_find_go", type="primary", icon=":material/search:", disabled=x is None):
+                start_search(G, x, int(seed), float(prior))
+                running = True
+            row.button("Stop", key="gan_find_stop", icon=":material/stop:", on_click=stop_search, disabled=not running)
+
+            @st.fragment(run_every=drawing.SEARCH_TICK_S if running else None)
+            @guarded
+            def search_view() -> None:
+                find = st.session_state.get("gan_find")
+                if find is None:
+                    st.caption("Press **Find my digit**: the search starts from random noise and shows its progress here.")
+                    return
+                search, job = find["search"], find["job"]
+                view = compute(search_snapshot, search)  # the same elements in the same order on every redraw
+                best, w, done = view["best"], view["wander"], job.done()
+                if not done:
+                    status = f"**Step {view['steps']}** of {search.max_steps} · searching…"
+                elif search.stopped and view["steps"] < search.max_steps:
+                    status = f"**Stopped** at step {view['steps']} of {search.max_steps}."
+                else:
+                    status = f"**Done**: {view['steps']} steps, {len(search.z0)} random starts."
+                st.markdown(status)
+                if done and not job.cancelled() and job.exception() is not None:
+                    st.warning(f"The search stopped on an unexpected problem ({job.exception()}). Press Find my digit again.")
+                a, b, c = st.columns([2, 2, 6])
+                a.image(drawing.seen(find["target"]), caption="your drawing (28×28)", width="stretch", output_format="PNG")
+                twin = "its closest twin, G(z)" if done else "best G(z) so far"
+                b.image(to_image(best.image[0], scale=8), caption=twin, width="stretch", output_format="PNG")
+                c.plotly_chart(figs.search_figure(view["losses"], height=280), key="gan_find_losses", config=CHART)
+                if done:
+                    m = st.columns(4)
+                    m[0].metric("Pixel loss", f"{best.loss:.4f}", help=HELP["loss"])
+                    d = best.z.shape[1]
+                    typical = f"typical noise: {w['typical_norm']:.1f}"
+                    tip = HELP["norm"].format(d=d, typical=w["typical_norm"])
+                    m[1].metric("‖z‖", f"{w['norm']:.1f}", delta=typical, delta_color="off", delta_arrow="off", help=tip)
+                    m[2].metric("Longer than", f"{w['percentile']:.0%}", help=HELP["percentile"])
+                    m[3].metric("Moved from its start", f"{w['moved']:.1f}", help=HELP["moved"])
+                    st.caption(wander_note(w))
+                if running and done:
+                    st.rerun()  # the search ended: a full rerun drops the timer and frees the Stop button
+
+            search_view()

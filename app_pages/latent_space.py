@@ -12,6 +12,7 @@ from functools import partial
 import streamlit as st
 import torch
 
+from app_pages import drawing
 from app_pages._ui import compute, image_grid, load, prose, to_image
 from core import registry
 from core.cache import load_classifier, load_meta, load_vae, load_vae_data, scheduler
@@ -20,7 +21,7 @@ from core.vae import latent
 from figures import latent as figs
 from figures.latent import png_bytes, png_uri
 
-TABS = ["Sliders & map", "Reconstruction", "Interpolation", "AE vs VAE"]  # plain words: each is its value in the URL
+TABS = ["Sliders & map", "Reconstruction", "Interpolation", "AE vs VAE", "Draw a digit"]  # plain words: each is its value in the URL
 GLOSSARY = dict(page="app_pages/glossary.py", label="Glossary", icon=":material/menu_book:")
 BACKGROUNDS = ["decoded digits", "classifier's reading", "nothing"]
 NO_BAR, MAP_BAR = {"displayModeBar": False}, {"displayModeBar": False, "scrollZoom": True}
@@ -39,6 +40,8 @@ HELP = {  # tooltips, kept short (the long explanations live in text/en/)
     "kl_one": "KL(N(μ, σ²) ‖ N(0, I)) in nats: how far this digit's cloud is from the prior.",
     "path": "Linear: a straight line between the two codes. Spherical: an arc that keeps the distance from the origin, where "
     "the prior's draws live in many dimensions.",
+    "from_drawing": "Start the path at your drawing's μ (draw it in the Draw a digit tab).",
+    "to_sliders": "The sliders jump to where the encoder puts your drawing.",
 }
 
 
@@ -87,14 +90,30 @@ def on_map_click(name: str, lo, hi) -> None:
         set_z(name, z, lo, hi)
 
 
+def interpolate_from_drawing() -> None:
+    st.session_state["ls_int_drawn"] = True
+    st.session_state["ls_tab"] = TABS[2]
+
+
+def encode_drawing(model, x: torch.Tensor, classifier=None) -> dict:
+    """The learner's drawing x (1, 1, 28, 28) through the model, as the Reconstruction tab does a test digit
+    (seeded: the same drawing always shows the same draws), and what the classifier reads in it."""
+    r = latent.reconstruct(model, x, samples=4, generator=torch.Generator().manual_seed(0))
+    if classifier is not None:
+        digit, confidence = latent.read_digits(classifier, x)
+        r["digit"], r["confidence"] = int(digit), float(confidence)
+    return r
+
+
 def randomize(keys: list[str], n: int) -> None:
     """Distinct random integers below n for these widgets (Python's generator: torch's global seed stays untouched)."""
     st.session_state.update(zip(keys, random.sample(range(n), len(keys))))
 
 
 @st.fragment
-def explore(name: str, model, data: dict, lo, hi, classifier, classifier_note: str | None) -> None:
-    """Sliders, the decoded image and, in 2-D, the map. A fragment: a slider move or a click reruns only this."""
+def explore(name: str, model, data: dict, lo, hi, classifier, classifier_note: str | None, drawn_mu=None) -> None:
+    """Sliders, the decoded image and, in 2-D, the map (with the learner's drawing, if any, at drawn_mu).
+    A fragment: a slider move or a click reruns only this."""
     dim, kl = model.latent_dim, data["kl_per_dim"]
     if dim == 2:
         map_col, side = st.columns([7, 4], gap="large")
@@ -139,7 +158,7 @@ def explore(name: str, model, data: dict, lo, hi, classifier, classifier_note: s
                 st.info(f"{classifier_note}, so the plane is left blank.")
             elif background == BACKGROUNDS[1]:
                 plane = classifier_plane(name, str(weights_dir()))
-            fig = figs.map_figure(data["mu"], data["labels"], lo, hi, z, image_uri=uri, plane=plane)
+            fig = figs.map_figure(data["mu"], data["labels"], lo, hi, z, image_uri=uri, plane=plane, drawn=drawn_mu)
             click = partial(on_map_click, name, lo, hi)
             st.plotly_chart(fig, key=f"ls_map_{name}", on_select=click, selection_mode="points", config=MAP_BAR)
             st.caption(prose("latent_map"))
@@ -170,7 +189,9 @@ try:  # the classifier only adds colour and scores here: without it the page sti
     classifier, classifier_note = load_classifier(), None
 except WeightsError as e:
     classifier, classifier_note = None, f"The digit classifier is not available ({e})"
-defaults = dict(ls_start_idx=0, ls_map_bg=BACKGROUNDS[0], ls_rec_idx=0, ls_int_a=0, ls_int_b=1, ls_int_steps=10, ls_cmp_seed=0)
+defaults = dict(
+    ls_start_idx=0, ls_map_bg=BACKGROUNDS[0], ls_rec_idx=0, ls_int_a=0, ls_int_b=1, ls_int_steps=10, ls_int_drawn=False, ls_cmp_seed=0
+)
 for k, v in (defaults | dict(ls_cmp_n=24)).items():
     st.session_state.setdefault(k, v)
 for i in range(dim):  # first visit: test digit #0; later visits keep the values, inside this model's bounds
@@ -197,7 +218,9 @@ with tabs[0]:
         )
         if not model.variational:
             st.caption("The autoencoder's latents are not pulled towards N(0, 1): its sliders span its test-set μ, not about ±4.")
-        explore(name, model, data, lo, hi, classifier, classifier_note)
+        drawn = drawing.drawn_digit(quiet=True) if dim == 2 else None  # a drawing made in its tab is marked on the map
+        drawn_mu = compute(encode_drawing, model, drawn)["mu"] if drawn is not None else None
+        explore(name, model, data, lo, hi, classifier, classifier_note, drawn_mu)
         if dim > 2:
             st.caption("A 2-D map needs a 2-D model: pick vae-z2 or ae-z2 above to see one.")
 
@@ -243,29 +266,39 @@ with tabs[2]:
         method_key = f"ls_int_method_{name}"  # per model: spherical is the default in 16 dimensions
         st.session_state.setdefault(method_key, "spherical" if dim > 2 else "linear")
         row = st.container(horizontal=True, vertical_alignment="bottom")
-        a = row.number_input("From test digit #", 0, len(digits) - 1, key="ls_int_a", width=160, persist_state="session")
+        from_drawing = row.toggle("From my drawing", key="ls_int_drawn", help=HELP["from_drawing"], persist_state="session")
+        a = row.number_input(
+            "From test digit #", 0, len(digits) - 1, key="ls_int_a", width=160, disabled=from_drawing, persist_state="session"
+        )
         b = row.number_input("To test digit #", 0, len(digits) - 1, key="ls_int_b", width=160, persist_state="session")
         row.button("Random pair", key="ls_int_random", on_click=randomize, args=(["ls_int_a", "ls_int_b"], len(digits)), icon=DICE)
         steps = row.slider("Frames", 3, 16, key="ls_int_steps", width=260, persist_state="session")
         method = row.radio(
             "Path", ["linear", "spherical"], key=method_key, horizontal=True, help=HELP["path"], persist_state="session"
         )
-        path = latent.interpolate(mu[a], mu[b], steps, method)
+        drawn = drawing.drawn_digit(quiet=True) if from_drawing else None
+        if from_drawing and drawn is None:
+            st.info("Draw a digit in the Draw a digit tab first: until then the path starts at a test digit.", icon=":material/draw:")
+        if drawn is not None:  # your digit -> a test digit
+            start, first, source = compute(encode_drawing, model, drawn)["mu"], drawn, "drawing"
+            title = f"**From your drawing to a {int(data['digit_labels'][b])}**"
+        else:
+            start, first, source = mu[a], digits[a : a + 1], str(a)
+            title = f"**From a {int(data['digit_labels'][a])} to a {int(data['digit_labels'][b])}**"
+        path = latent.interpolate(start, mu[b], steps, method)
         frames = compute(latent.decode, model, path)
-        st.markdown(
-            f"**From a {int(data['digit_labels'][a])} to a {int(data['digit_labels'][b])}**: {steps} decoded points "
-            f"on the {method} path between their μ (originals at both ends)."
-        )
-        strip = image_grid(torch.cat([digits[a : a + 1], frames, digits[b : b + 1]]), ncols=steps + 2, pad=4, scale=3)
+        st.markdown(title + f": {steps} decoded points on the {method} path between their μ (originals at both ends).")
+        strip = image_grid(torch.cat([first, frames, digits[b : b + 1]]), ncols=steps + 2, pad=4, scale=3)
         strip[:, 96:102] = strip[:, -102:-96] = 128  # grey bars between each original (a 3 × 32 px tile) and the frames
         st.image(strip, **IMG)
-        st.download_button("Download the strip (PNG)", png_bytes(strip), f"{name}-path-{a}-{b}.png", key="ls_int_png", **PNG)
+        file_name = f"{name}-path-{source}-{b}.png"
+        st.download_button("Download the strip (PNG)", png_bytes(strip), file_name, key="ls_int_png", **PNG)
         if dim == 2:
             left, right = st.columns([3, 2], gap="large")
             left.plotly_chart(figs.path_figure(mu, labels, lo, hi, path), key="ls_int_map", config=NO_BAR)
             right.markdown(prose("latent_path_vae" if model.variational else "latent_path_ae"))
         else:
-            norms = {m: latent.interpolate(mu[a], mu[b], 50, m).norm(dim=1).numpy() for m in ("linear", "spherical")}
+            norms = {m: latent.interpolate(start, mu[b], 50, m).norm(dim=1).numpy() for m in ("linear", "spherical")}
             st.plotly_chart(figs.norm_figure(norms, dim), key="ls_int_norm", config=NO_BAR)
             st.caption(prose("latent_slerp"))
 
@@ -299,3 +332,49 @@ with tabs[3]:
         st.caption("Note the two maps' scales: the same draws cover a small patch of the autoencoder's plane." + note)
         ae_lo, ae_hi = (v.round().int().tolist() for v in pair["ae-z2"][1]["mu"].aminmax(dim=0))
         st.info(prose("latent_holes").format(lo=ae_lo, hi=ae_hi), icon=":material/blur_on:")
+
+with tabs[4]:
+    if tabs[4].open:
+        row = st.container(horizontal=True, vertical_alignment="center")
+        row.markdown(prose("draw_latent_intro"))
+        row.page_link(**GLOSSARY)
+        row = st.container(horizontal=True, gap="large")  # wraps on a narrow screen: the map goes below
+        left, right = row.container(width=drawing.COLUMN), row.container()
+        with left:
+            drawing.canvas("ls_canvas")
+            x = drawing.drawn_digit()
+            if x is not None:
+                r = compute(encode_drawing, model, x, classifier)
+                a, b = st.columns(2)
+                drawing.preview(x, a)
+                b.image(to_image(r["mean_image"], scale=8), caption=f"{name} decodes its μ", **IMG)
+                if classifier is None:
+                    st.caption(f"{classifier_note}, so no reading.")
+                else:
+                    st.markdown(f"The classifier reads a **{r['digit']}** ({r['confidence']:.0%} sure).")
+                where = ", ".join(f"{v:.2f}" for v in r["mu"].tolist())
+                st.markdown(f"μ = ({where})" if dim == 2 else f"‖μ‖ = {float(r['mu'].norm()):.2f}")
+                st.button(
+                    "Open in the sliders",
+                    key="ls_draw_to_sliders",
+                    on_click=set_z,
+                    args=(name, r["mu"], lo, hi, TABS[0]),
+                    help=HELP["to_sliders"],
+                    icon=":material/tune:",
+                )
+                st.button(
+                    "Interpolate from my drawing", key="ls_draw_to_path", on_click=interpolate_from_drawing, icon=":material/timeline:"
+                )
+        with right:
+            if dim == 2:  # the map is there before the first stroke; the star comes with the drawing
+                uri = manifold_uri(name, str(weights_dir()))
+                drawn_mu = r["mu"] if x is not None else None
+                fig = figs.map_figure(mu, labels, lo, hi, None, image_uri=uri, drawn=drawn_mu, clickable=False)
+                st.plotly_chart(fig, key=f"ls_draw_map_{name}", config=MAP_BAR)
+                st.caption(f"The star is where the encoder puts your drawing, among the {len(mu):,} test digits' μ.")
+            elif x is not None:
+                st.plotly_chart(
+                    figs.code_figure(r["mu"], r["sigma"], latent.slider_order(data["kl_per_dim"])), key="ls_draw_mu", config=NO_BAR
+                )
+                st.caption("Sixteen numbers make no map: open them in the sliders to see them one by one.")
+        st.markdown(prose("draw_latent"))

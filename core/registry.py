@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from i18n import N_
+
 
 @dataclass(frozen=True)
 class ShippedModel:
     name: str  # the weights' file stem: weights/<name>.safetensors and <name>.json
     family: str  # "vae", "gan", "gpt" or "classifier": which loader reads it
-    label: str  # how a picker names it
+    label: str  # how a picker names it: English, marked with N_(); pages show it with _(label)
     train_command: str  # the command that makes the file, quoted when it is missing
     dataset: str
     metric: str  # the headline figure's key in the metadata's "metrics"
@@ -28,7 +30,7 @@ MODELS: tuple[ShippedModel, ...] = (
     ShippedModel(
         "vae-z2",
         "vae",
-        "VAE · 2 latent numbers",
+        N_("VAE · 2 latent numbers"),
         "python scripts/train_vae.py --latent-dim 2",
         "MNIST",
         "test_loss",
@@ -40,7 +42,7 @@ MODELS: tuple[ShippedModel, ...] = (
     ShippedModel(
         "vae-z16",
         "vae",
-        "VAE · 16 latent numbers",
+        N_("VAE · 16 latent numbers"),
         "python scripts/train_vae.py --latent-dim 16",
         "MNIST",
         "test_loss",
@@ -52,7 +54,7 @@ MODELS: tuple[ShippedModel, ...] = (
     ShippedModel(
         "ae-z2",
         "vae",
-        "Plain autoencoder · 2 latent numbers",
+        N_("Plain autoencoder · 2 latent numbers"),
         "python scripts/train_vae.py --latent-dim 2 --plain",
         "MNIST",
         "test_loss",
@@ -62,7 +64,7 @@ MODELS: tuple[ShippedModel, ...] = (
     ShippedModel(
         "gan",
         "gan",
-        "DCGAN",
+        N_("DCGAN"),
         "python scripts/train_gan.py",
         "MNIST",
         "confident_share",
@@ -74,7 +76,7 @@ MODELS: tuple[ShippedModel, ...] = (
     ShippedModel(
         "gpt-shakespeare",
         "gpt",
-        "GPT",
+        N_("GPT"),
         "python scripts/train_gpt.py --preset cpu",
         "tiny Shakespeare",
         "val_loss",
@@ -86,7 +88,7 @@ MODELS: tuple[ShippedModel, ...] = (
     ShippedModel(
         "bigram",
         "gpt",
-        "Bigram baseline",
+        N_("Bigram baseline"),
         "python scripts/train_gpt.py --preset bigram",
         "tiny Shakespeare",
         "val_loss",
@@ -96,7 +98,7 @@ MODELS: tuple[ShippedModel, ...] = (
     ShippedModel(
         "classifier",
         "classifier",
-        "Digit classifier",
+        N_("Digit classifier"),
         "python scripts/train_classifier.py",
         "MNIST",
         "test_accuracy",

@@ -201,6 +201,43 @@ def live_figures(view: dict, empty_note: str) -> dict[str, go.Figure]:
     return figs
 
 
+def search_figure(losses: list[list[float]], height: int = 300) -> go.Figure:
+    """GAN inversion's progress: each random start's pixel loss per Adam step (thin), and the best so far (bold)."""
+    fig = go.Figure()
+    per_start = np.asarray(losses, dtype=float).reshape(len(losses), -1)  # (steps, starts)
+    steps = np.arange(len(per_start))
+    for i in range(per_start.shape[1]):
+        fig.add_trace(
+            go.Scatter(
+                x=steps,
+                y=per_start[:, i],
+                mode="lines",
+                name=f"start {i + 1}",
+                line=dict(color=GREY, width=1),
+                opacity=0.6,
+                showlegend=i == 0,
+                legendgroup="starts",
+                hovertemplate=f"start {i + 1}, step %{{x}}: %{{y:.4f}}<extra></extra>",
+            )
+        )
+    if len(per_start):
+        fig.data[0].name = "each random start"
+        best = np.minimum.accumulate(per_start.min(1))
+        fig.add_trace(
+            go.Scatter(x=steps, y=best, mode="lines", name="best so far", line=dict(color=ORANGE, width=2.5), hovertemplate="%{y:.4f}")
+        )
+    fig.update_layout(
+        title="Pixel loss (lower: closer)",
+        height=height,
+        margin=MARGIN,
+        uirevision="search",
+        xaxis_title="Adam step",
+        yaxis=dict(type="log", dtick=1, title="mean squared error"),  # labels at powers of ten only
+        legend=dict(orientation="h", y=-0.25, x=0),
+    )
+    return fig if len(per_start) else no_data(fig, "No steps yet")
+
+
 # -- pictures ----------------------------------------------------------------------------------
 
 

@@ -9,20 +9,23 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from i18n import N_, _, percent, plotly_separators
+
 BLUE = "#4C78A8"
 CELL_PX = 18  # one attention cell: big enough for a 13 px label beside every row and column
 AXIS_PX = (70, 60, 20, 30)  # margins left, bottom, right, top: room for the axis titles, not more
+SPLITS = (N_("train"), N_("val"))  # the loss curve's two lines: the metadata's keys, shown translated
 
 
 def next_char_bars(odds: list[tuple[str, float]], context: str) -> go.Figure:
     """Bars of the likeliest next characters. odds: (visible character, probability), likeliest first;
     context: the visible end of the text the model continues, shown in the title."""
-    chars, probs = [c for c, _ in odds], [p for _, p in odds]
+    chars, probs = [c for c, _p in odds], [p for _c, p in odds]
     fig = go.Figure(
         go.Bar(
             x=chars,
             y=probs,
-            text=[f"{p:.0%}" for p in probs],
+            text=[percent(p) for p in probs],
             textposition="outside",
             cliponaxis=False,  # the tallest bar's percentage may stand above the plot area
             marker_color=BLUE,
@@ -32,9 +35,10 @@ def next_char_bars(odds: list[tuple[str, float]], context: str) -> go.Figure:
     fig.update_layout(
         height=380,
         margin=dict(t=50, b=40, l=50, r=20),
-        title=f"After “…{context}”, the model draws…",
-        xaxis=dict(title="next character (↵ newline, · space)", type="category", tickfont_size=16),
-        yaxis=dict(title="probability", tickformat=".0%"),
+        separators=plotly_separators(),
+        title=_("After “…{context}”, the model draws…").format(context=context),
+        xaxis=dict(title=_("next character (↵ newline, · space)"), type="category", tickfont_size=16),
+        yaxis=dict(title=_("probability"), tickformat=".0%"),
     )
     return fig
 
@@ -50,7 +54,8 @@ def attention_heatmap(weights: np.ndarray, labels: list[str], title: str = "") -
     T = len(labels)
     if weights.shape != (T, T):
         raise ValueError(f"weights must be ({T}, {T}) for {T} labels, got {weights.shape}")
-    hover = [[f"{labels[q]} (#{q}) looks at {labels[k]} (#{k})" for k in range(T)] for q in range(T)]
+    looks = _("{query} (#{q}) looks at {key} (#{k})")
+    hover = [[looks.format(query=labels[q], q=q, key=labels[k], k=k) for k in range(T)] for q in range(T)]
     ticks = dict(
         tickmode="array",
         tickvals=list(range(T)),
@@ -71,7 +76,7 @@ def attention_heatmap(weights: np.ndarray, labels: list[str], title: str = "") -
             zmax=1,
             customdata=hover,
             hovertemplate="%{customdata}: %{z:.2f}<extra></extra>",
-            colorbar=dict(title="weight", thickness=12),
+            colorbar=dict(title=_("weight"), thickness=12),
         )
     )
     left, bottom, right, top = AXIS_PX
@@ -81,9 +86,10 @@ def attention_heatmap(weights: np.ndarray, labels: list[str], title: str = "") -
         width=left + grid + right + 90,  # + the colour bar
         height=top + grid + bottom,
         margin=dict(l=left, b=bottom, r=right, t=top),
+        separators=plotly_separators(),
         title=title,
-        xaxis=dict(title="…looks back at this character (key)", **ticks),
-        yaxis=dict(title="this character (query)…", autorange="reversed", scaleanchor="x", **ticks),
+        xaxis=dict(title=_("…looks back at this character (key)"), **ticks),
+        yaxis=dict(title=_("this character (query)…"), autorange="reversed", scaleanchor="x", **ticks),
     )
     return fig
 
@@ -97,7 +103,7 @@ def attention_grid(maps: np.ndarray) -> go.Figure:
         cols=n_head,
         horizontal_spacing=0.02,
         vertical_spacing=0.03,
-        subplot_titles=[f"L{i + 1} H{j + 1}" for i in range(n_layer) for j in range(n_head)],
+        subplot_titles=[_("L{layer} H{head}").format(layer=i + 1, head=j + 1) for i in range(n_layer) for j in range(n_head)],
     )
     for i in range(n_layer):
         for j in range(n_head):
@@ -105,19 +111,20 @@ def attention_grid(maps: np.ndarray) -> go.Figure:
             fig.add_trace(heat, row=i + 1, col=j + 1)
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False, autorange="reversed")
-    fig.update_layout(height=190 * n_layer, margin=dict(t=30, b=10, l=10, r=10))
+    fig.update_layout(height=190 * n_layer, margin=dict(t=30, b=10, l=10, r=10), separators=plotly_separators())
     return fig
 
 
 def loss_curve(curve: list[dict]) -> go.Figure:
     """Training and validation loss against the step: curve is [{"iter", "train", "val"}, …]."""
     steps = [c["iter"] for c in curve]
-    fig = go.Figure([go.Scatter(x=steps, y=[c[split] for c in curve], name=split, mode="lines+markers") for split in ("train", "val")])
+    fig = go.Figure([go.Scatter(x=steps, y=[c[split] for c in curve], name=_(split), mode="lines+markers") for split in SPLITS])
     fig.update_layout(
         height=300,
         margin=dict(t=40, b=40, l=50, r=20),
-        title="Loss during training",
-        xaxis_title="step",
-        yaxis_title="loss (nats per character)",
+        separators=plotly_separators(),
+        title=_("Loss during training"),
+        xaxis_title=_("step"),
+        yaxis_title=_("loss (nats per character)"),
     )
     return fig

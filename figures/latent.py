@@ -89,10 +89,11 @@ def points_figure(mu, labels, lo, hi, *, size=4, opacity=0.75, max_points=None, 
     return fig
 
 
-def map_figure(mu, labels, lo, hi, z, *, image_uri=None, plane=None, height=None) -> go.Figure:
+def map_figure(mu, labels, lo, hi, z, *, image_uri=None, plane=None, height=None, drawn=None, clickable=True) -> go.Figure:
     """The map to click: test-set means mu (N, 2) over an optional background (the decoded plane as an
     image, or the classifier's reading `plane` = (digit, confidence), each (rows, cols)), with a marker
-    at the current z and invisible click targets covering the plane (see click_grid)."""
+    at the current z (none if z is None), one at the learner's drawing `drawn` (its mu, if given), and
+    invisible click targets covering the plane (see click_grid) unless not clickable."""
     busy = bool(image_uri) or plane is not None
     fig = points_figure(
         mu, labels, lo, hi, size=3 if busy else 4, opacity=0.6 if busy else 0.8, height=height or map_height(lo, hi, 500)
@@ -110,10 +111,27 @@ def map_figure(mu, labels, lo, hi, z, *, image_uri=None, plane=None, height=None
             layer="below",
             opacity=0.8,
         )
-    under = ([classifier_heatmap(plane[0], lo, hi)] if plane is not None else []) + [click_grid(lo, hi, plane)]
-    fig.add_traces(under)
-    fig.data = fig.data[-len(under) :] + fig.data[: -len(under)]  # drawn first, under the points
-    fig.add_trace(current_z_marker(z))
+    under = [classifier_heatmap(plane[0], lo, hi)] if plane is not None else []
+    under += [click_grid(lo, hi, plane)] if clickable else []
+    if under:
+        fig.add_traces(under)
+        fig.data = fig.data[-len(under) :] + fig.data[: -len(under)]  # drawn first, under the points
+    if drawn is not None:  # labelled on the plot, not in the legend, whose narrow columns fit digits
+        fig.add_trace(drawing_marker(drawn))
+        fig.add_annotation(
+            x=float(drawn[0]),
+            y=float(drawn[1]),
+            text="your drawing",
+            ax=0,
+            ay=-34,
+            bgcolor="white",
+            bordercolor="black",
+            borderpad=2,
+            arrowcolor="black",
+            standoff=10,
+        )
+    if z is not None:
+        fig.add_trace(current_z_marker(z))  # last: on top of everything
     fig.update_layout(uirevision="map")  # a click redraws the map: keep the learner's zoom and pan
     return fig
 
@@ -177,6 +195,20 @@ def current_z_marker(z) -> go.Scatter:
         name="z now",
         marker=dict(symbol="circle-open-dot", size=20, color=ZCOLOR, line=dict(width=3)),
         hovertemplate="z = (%{x:.2f}, %{y:.2f}): what the decoder draws now<extra></extra>",
+    )
+
+
+def drawing_marker(mu) -> go.Scatter:
+    """Where the encoder puts the learner's own drawing: a white star with a black rim, seen on any background."""
+    mu = [float(v) for v in mu]
+    return go.Scatter(
+        x=[mu[0]],
+        y=[mu[1]],
+        mode="markers",
+        name="your drawing",
+        showlegend=False,
+        marker=dict(symbol="star", size=24, color="white", line=dict(color="black", width=2)),
+        hovertemplate="your drawing: μ = (%{x:.2f}, %{y:.2f})<extra></extra>",
     )
 
 

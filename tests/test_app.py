@@ -83,3 +83,33 @@ def test_a_corrupt_weight_file_breaks_only_its_own_page(broken_weights):
     for page in ("app_pages/home.py", "app_pages/gan_training.py", "app_pages/gpt_generation.py"):
         at.switch_page(page).run()
         no_errors(at)
+
+
+def test_the_portuguese_glossary_defines_every_word_of_the_english_one():
+    """One definition per English definition, under the same headings (text/pt-BR/glossary.md is its twin)."""
+    english, portuguese = ((ROOT / "text" / lang / "glossary.md").read_text(encoding="utf-8") for lang in ("en", "pt-BR"))
+    count = lambda text, start: sum(p.startswith(start) for p in text.split("\n\n"))  # noqa: E731
+    assert count(portuguese, "**") == count(english, "**") >= len(GLOSSARY_TERMS)
+    assert count(portuguese, "### ") == count(english, "### ")
+    assert not EMOJI.findall(portuguese)
+
+
+def test_home_and_the_gpt_page_open_in_portuguese():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "pt-BR"
+    at.run()
+    no_errors(at)
+    assert at.title[0].value.endswith("GenLab") and "Nos bastidores" in " ".join(m.value for m in at.markdown)
+    assert any(link.proto.label.startswith("Palavras novas") for link in at.get("page_link"))
+    at.switch_page("app_pages/gpt_generation.py").run()
+    no_errors(at)
+    assert at.title[0].value.endswith("Geração com GPT")
+    assert [t.label for t in at.tabs] == [
+        "Gerar",
+        "Lado a lado",
+        "Chances do próximo caractere",
+        "Mapas de atenção",
+        "Ficha do modelo",
+    ]

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import pytest
 
 from figures.gpt import CELL_PX, attention_grid, attention_heatmap, loss_curve, next_char_bars
+from i18n import speaking
 
 
 def causal_weights(T: int, seed: int = 0) -> np.ndarray:
@@ -84,3 +85,20 @@ def test_loss_curve_draws_train_and_val_against_the_step():
     assert list(fig.data[0].x) == [0, 250, 500]
     assert list(fig.data[1].y) == [4.3, 2.2, 1.9]
     assert "nats" in fig.layout.yaxis.title.text
+
+
+def test_the_figures_speak_the_learners_language():
+    """Titles, axes, legends and hover text in Portuguese, and Portuguese decimal marks on the axes."""
+    maps = np.stack([np.stack([causal_weights(5)])])
+    curve = [{"iter": 0, "train": 4.2, "val": 4.3}, {"iter": 250, "train": 2.1, "val": 2.2}]
+    english = (next_char_bars([("e", 0.5)], "ROMEO:↵"), attention_heatmap(causal_weights(3), ["a", "b", "c"]),
+               attention_grid(maps), loss_curve(curve))  # fmt: skip
+    with speaking("pt-BR"):
+        bars, heat, grid, loss = (next_char_bars([("e", 0.5)], "ROMEO:↵"), attention_heatmap(causal_weights(3), ["a", "b", "c"]),
+                                  attention_grid(maps), loss_curve(curve))  # fmt: skip
+    assert all(fig.layout.separators == ".," for fig in english)
+    assert all(fig.layout.separators == ",." for fig in (bars, heat, grid, loss))
+    assert bars.layout.title.text == "Depois de “…ROMEO:↵”, o modelo sorteia…" and bars.layout.yaxis.title.text == "probabilidade"
+    assert heat.data[0].customdata[2][0] == "c (#2) olha para a (#0)" and heat.data[0].colorbar.title.text == "peso"
+    assert grid.layout.annotations[0].text == "camada 1 · cabeça 1"
+    assert [t.name for t in loss.data] == ["treino", "validação"] and loss.layout.xaxis.title.text == "passo"

@@ -9,8 +9,8 @@ import torch
 
 from core import load_generator
 from core.checkpoint import load_tensors
-from core.gan.model import GANConfig, Generator
 from core.gan.inversion import Inversion, typicality
+from core.gan.model import GANConfig, Generator
 from core.scheduler import Scheduler
 
 

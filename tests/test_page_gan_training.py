@@ -7,9 +7,11 @@ import re
 import shutil
 import time
 
+import numpy as np
 import pytest
 import torch
 
+from app_pages import drawing
 from conftest import ROOT, no_errors
 from core.checkpoint import save_checkpoint, save_tensors
 from core.classifier import ClassifierConfig, DigitClassifier
@@ -73,7 +75,13 @@ def page(app, gan_weights, tiny_mnist, monkeypatch):
     return app
 
 
-TABS = {"replay": "Replay the training", "live": "Train one live", "toy": "Toy 2-D GAN", "explore": "Explore the generator"}
+TABS = {
+    "replay": "Replay the training",
+    "live": "Train one live",
+    "toy": "Toy 2-D GAN",
+    "explore": "Explore the generator",
+    "find": "Find my digit",
+}
 
 
 def open_tab(at, name: str):
@@ -331,6 +339,71 @@ def test_explore_the_generator(page):
     assert [d.proto.label for d in at.get("download_button")] == ["These samples (PNG)", "This walk (PNG)"]
 
 
+# -- find my digit ---------------------------------------------------------------------------
+
+
+def zero_drawing(size: int = 280) -> np.ndarray:
+    """A hand-drawn-like 0: a thick white ring on the black canvas, RGBA as the canvas sends it."""
+    yy, xx = np.mgrid[:size, :size]
+    r = np.hypot((yy - 150) / 1.4, xx - 120)
+    grey = np.where(np.abs(r - 60) < 11, 255, 0).astype(np.uint8)
+    return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+
+
+def search_of(at):
+    return at.session_state["gan_find"]
+
+
+def test_find_my_digit_searches_and_shows_the_twin(page, monkeypatch):
+    monkeypatch.setattr(drawing, "SEARCH_STEPS", 12)  # a short search: the tiny generator needs no more to move
+    at = open_tab(page, "find")
+    assert [i.value for i in at.info] == [drawing.EMPTY] and at.button(key="gan_find_go").disabled
+    at.session_state[drawing.DRAWING] = zero_drawing()
+    at.run()
+    no_errors(at)
+    assert not at.info and not at.button(key="gan_find_go").disabled
+    at.number_input(key="gan_find_seed").set_value(3).run()
+    at.button(key="gan_find_go").click().run()
+    no_errors(at)
+    find = search_of(at)
+    assert until(find["job"].done)
+    at.run()  # the redraw after the search ended
+    no_errors(at)
+    search = find["search"]
+    assert search.steps == 12 and "**Done**" in markdown_text(at)
+    captions = [c for img in at.image for c in img.captions]
+    assert "your drawing (28×28)" in captions and "its closest twin, G(z)" in captions
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Pixel loss"] == f"{search.best().loss:.4f}"
+    assert {"‖z‖", "Longer than", "Moved from its start"} <= metrics.keys()
+    losses = torch.tensor(search.losses)
+    assert search.best().loss < losses[0].min()  # the search went downhill from its random starts
+    assert "best so far" in at.get("plotly_chart")[0].proto.spec
+
+    at.button(key="gan_find_go").click().run()  # the same drawing and seed: the same search
+    assert until(search_of(at)["job"].done)
+    assert search_of(at)["search"] is not search and search_of(at)["search"].losses == search.losses
+
+
+def test_find_my_digit_stops_when_asked(page, monkeypatch):
+    monkeypatch.setattr(drawing, "SEARCH_STEPS", 1_000_000)
+    at = open_tab(page, "find")
+    at.session_state[drawing.DRAWING] = zero_drawing()
+    at.run()
+    at.button(key="gan_find_go").click().run()
+    no_errors(at)
+    assert "searching" in markdown_text(at) and not at.button(key="gan_find_stop").disabled
+    at.button(key="gan_find_stop").click().run()
+    assert until(search_of(at)["job"].done)
+    at.run()
+    no_errors(at)
+    assert search_of(at)["search"].steps < 1_000_000 and "**Stopped** at step" in markdown_text(at)
+    assert at.button(key="gan_find_stop").disabled
+    open_tab(at, "explore")  # the other tabs keep working
+    open_tab(at, "find")
+    assert "**Stopped** at step" in markdown_text(at)  # the last search is still shown
+
+
 # -- missing files ---------------------------------------------------------------------------
 
 
@@ -358,5 +431,5 @@ def test_shipped_weights_render_every_tab(app, monkeypatch):
         pytest.skip("the shipped GAN is not trained yet: python scripts/train_gan.py")
     app.switch_page(PAGE).run()
     no_errors(app)
-    for name in ("explore", "toy", "replay"):
+    for name in ("explore", "toy", "replay", "find"):
         open_tab(app, name)

@@ -78,7 +78,15 @@ def open_page(app):
     return at
 
 
+def open_tab(at, label: str):
+    """Only the open tab runs: open one (its English label is its value) and rerun."""
+    at.session_state["gpt_tabs"] = label
+    return at.run()
+
+
 def generate(at, prompt: str | None = None, length: int = 30, seed: int = 1):
+    if at.session_state["gpt_tabs"] != "Generate":
+        open_tab(at, "Generate")
     if prompt is not None:
         at.text_area(key="gpt_prompt").set_value(prompt)
     at.number_input(key="gpt_len").set_value(length)
@@ -125,21 +133,24 @@ def test_compare_step_and_attention(app, weights):
     at = open_page(app)
     at.text_area(key="gpt_prompt").set_value("JULIET:\n")
     at.number_input(key="gpt_len").set_value(20)
+    open_tab(at, "Side by side")
     at.button(key="gpt_compare_go").click().run()
     no_errors(at)
     cmp = at.session_state["gpt_compare"]
     assert set(cmp["texts"]) == set(GPT_NAMES)  # every model of the page, from the registry
     assert all(len(text) == 20 for text in cmp["texts"].values())
 
+    open_tab(at, "Next-character odds")
     at.button(key="gpt_step").click().run()  # one character drawn from the odds, appended to the prompt
     no_errors(at)
     prompt = at.text_area(key="gpt_prompt").value
     assert prompt.startswith("JULIET:\n") and len(prompt) == len("JULIET:\n") + 1
 
     n_layer = load_meta("gpt-shakespeare", weights)["config"]["n_layer"]
+    open_tab(at, "Attention maps")
     at.radio(key="gpt_layer").set_value(n_layer).run()
     no_errors(at)
-    assert len(at.get("plotly_chart")) >= 3  # odds, one head's heatmap, every head's heatmaps
+    assert len(at.get("plotly_chart")) >= 2  # one head's heatmap, every head's heatmaps
 
 
 def one_head_map(at, says: str) -> dict:
@@ -162,6 +173,7 @@ def test_attention_shows_as_many_characters_as_it_says(app, weights):
     """The visitor saw "Characters shown 48" above a 9-character map: now the slider ends at the prompt's length."""
     at = open_page(app)
     text = "To be, or not to be: that is"
+    open_tab(at, "Attention maps")
     at.text_area(key="gpt_prompt").set_value(text).run()
     no_errors(at)
     slider = at.slider(key="gpt_attn_chars")
@@ -199,6 +211,7 @@ def test_status_above_the_text_a_download_and_a_typing_speed(app, weights):
 def test_the_bigram_can_be_picked_and_the_card_shows_no_machine_paths(app, weights):
     at = open_page(app)
     assert at.selectbox(key="gpt_model").options == [registry.entry(n).label for n in registry.names(page="gpt_generation")]
+    open_tab(at, "Model card")
     card = " ".join(m.value for m in at.markdown)
     assert registry.entry("gpt-shakespeare").train_command in card
     assert "--data-dir" not in card.replace("`$GENLAB_DATA`", "") and "shared/data" not in card
@@ -207,7 +220,9 @@ def test_the_bigram_can_be_picked_and_the_card_shows_no_machine_paths(app, weigh
     no_errors(at)
     assert not [i for i in at.info if "adjusted" in i.value]  # reading one character is the bigram's nature, not a cut
     assert len(generate(at, "ROMEO:\n", length=10)["text"]) == 10
+    open_tab(at, "Attention maps")
     assert any("no attention" in i.value for i in at.info)  # the attention tab says why it is empty
+    open_tab(at, "Model card")
     assert any("table of next-character scores" in m.value for m in at.markdown)
 
 
@@ -222,6 +237,7 @@ def test_missing_bigram_only_affects_the_comparison(app, weights):
     (weights / "bigram.json").unlink()
     at = app.switch_page(PAGE).run()
     assert not at.exception
+    open_tab(at, "Side by side")
     assert [e.value for e in at.error if "python scripts/train_gpt.py --preset bigram" in e.value]
     assert len(generate(at, "ROMEO:\n", length=10)["text"]) == 10
     assert not at.exception
@@ -253,3 +269,36 @@ def test_settings_live_in_the_url_and_a_restart_is_explained(weights):
     no_errors(at)
     assert at.number_input(key="gpt_len").value == 777 and at.number_input(key="gpt_seed").value == 5
     assert any("server restarted" in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_the_english_caption_keeps_the_words_the_load_test_reads():
+    """scripts/loadtest.py reads "N characters in X s" and "stopped after" from the English page."""
+    import re
+
+    from core.gpt.prompt import result_caption
+
+    settings = dict(seed=1, temperature=0.8, top_k=40, top_p=0.95)
+    done = result_caption(dict(text="x" * 1500, want=1500, done=True, seconds=1.234, settings=settings))
+    assert re.search(r"([\d,]+) characters in ([\d.]+) s", done)[0] == "1,500 characters in 1.2 s"
+    assert "seed 1 · temperature 0.80 · top-k 40 · top-p 0.95" in done
+    stopped = result_caption(dict(text="x" * 20, want=300, done=False, settings=settings))
+    assert "stopped after 20 of 300 characters" in stopped
+
+
+def test_a_portuguese_prompt_keeps_its_letters_and_the_note_says_so_in_portuguese(app, weights):
+    from core.gpt.prompt import prepare_prompt
+    from core.gpt.tokenizer import CharTokenizer
+    from i18n import _, speaking
+
+    app.query_params["lang"] = "pt-BR"
+    at = open_page(app)
+    res = generate(at, "Ação, café", length=5)
+    no_errors(at)
+    assert res["prompt"] == "Acao, cafe"  # the GPT still reads and writes tiny Shakespeare's characters
+    [note] = [i.value for i in at.info if "ajustado" in i.value]
+    assert "acentos removidos" in note and "'ç'→'c'" in note
+
+    [replaced] = prepare_prompt(CharTokenizer(VOCAB), "é", 64).notes  # a Message: English as a str, Portuguese via _()
+    assert replaced == "replaced 'é'→'e'"
+    with speaking("pt-BR"):
+        assert _(replaced).startswith("acentos removidos") and _(replaced).endswith("'é'→'e'")

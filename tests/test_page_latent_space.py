@@ -1,5 +1,6 @@
 """AppTest of the Latent Space page: sliders decode live, the map marks z and decodes any point clicked,
-every model and control runs, missing files give a friendly message."""
+a drawn digit is encoded, reconstructed and marked on the map, every model and control runs, missing
+files give a friendly message."""
 
 from __future__ import annotations
 
@@ -7,16 +8,19 @@ import json
 import re
 import shutil
 
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+from app_pages.drawing import DRAWING, EMPTY
 from conftest import no_errors
-from core import registry
+from core import load_vae, mnist_from_drawing, registry
 from core.checkpoint import load_tensors, weights_dir
 
 PAGE = "app_pages/latent_space.py"
-TABS = ["Sliders & map", "Reconstruction", "Interpolation", "AE vs VAE"]
+TABS = ["Sliders & map", "Reconstruction", "Interpolation", "AE vs VAE", "Draw a digit"]
 FILES = [f"{n}.{s}" for n in ("vae-z2", "vae-z16", "ae-z2") for s in ("json", "safetensors", "data.safetensors")]
 
 
@@ -287,3 +291,123 @@ def test_missing_classifier_is_a_note_not_an_error(page, tmp_path, monkeypatch):
     no_errors(page)
     assert any("train_classifier.py" in i.value for i in page.info)
     assert torch.tensor(slider_values(page, "vae-z2", 2)).abs().max() <= 4
+
+
+# -- your own digit ----------------------------------------------------------------------------
+
+
+def canvas_image(digit: torch.Tensor, size: int = 280) -> np.ndarray:
+    """A 28x28 digit in [0, 1] as the page's canvas sends it: size x size RGBA, white ink on opaque black,
+    drawn smaller than the canvas and off-centre, as a learner would."""
+    small = F.interpolate(digit.reshape(1, 1, 28, 28).float(), size=(160, 160), mode="bilinear")[0, 0].clamp(0, 1)
+    ink = torch.zeros(size, size)
+    ink[20:180, 90:250] = small
+    grey = (ink * 255).round().to(torch.uint8).numpy()
+    return np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+
+
+def shipped_digit(i: int, name: str = "vae-z2") -> tuple[np.ndarray, int]:
+    """Test digit #i of the model's shipped sample, drawn on a canvas, and its label."""
+    data = sidecar(name)
+    return canvas_image(data["digits"][i].float() / 255), int(data["digit_labels"][i])
+
+
+def encoded(name: str, image: np.ndarray) -> list[float]:
+    """Where the model's encoder puts the drawing, worked out here without the page."""
+    with torch.no_grad():
+        return load_vae(name).encode(mnist_from_drawing(image))[0][0].tolist()
+
+
+def drawn_marker(at, key: str) -> list[float]:
+    star = next(t for t in chart(at, key)["data"] if t["name"] == "your drawing")
+    return [star["x"][0], star["y"][0]]
+
+
+def image_by_caption(at, caption: str) -> str:
+    return next(img.value[0] for img in at.image if img.captions == [caption])
+
+
+def draw(at, image) -> None:
+    """What the canvas does when a stroke ends: the page keeps the canvas image in session state."""
+    at.session_state[DRAWING] = image
+    at.session_state["ls_tab"] = TABS[4]
+    at.run()
+
+
+def test_a_drawing_is_read_reconstructed_and_marked_on_the_map(page):
+    at = page
+    at.session_state["ls_tab"] = TABS[4]
+    at.run()
+    no_errors(at)
+    assert [i.value for i in at.info] == [EMPTY]  # nothing drawn yet: a note, not an error
+    seven, label = shipped_digit(0)
+    draw(at, seven)
+    no_errors(at)
+    assert not at.info
+    assert f"The classifier reads a **{label}**" in " ".join(m.value for m in at.markdown)
+    first = image_by_caption(at, "vae-z2 decodes its μ")
+    assert drawn_marker(at, "ls_draw_map_vae-z2") == pytest.approx(encoded("vae-z2", seven), abs=1e-5)
+
+    other, other_label = next((d, lab) for d, lab in map(shipped_digit, range(1, 20)) if lab != label)
+    draw(at, other)
+    no_errors(at)
+    assert f"The classifier reads a **{other_label}**" in " ".join(m.value for m in at.markdown)
+    assert image_by_caption(at, "vae-z2 decodes its μ") != first  # a new reconstruction...
+    assert drawn_marker(at, "ls_draw_map_vae-z2") == pytest.approx(encoded("vae-z2", other), abs=1e-5)  # ...and point
+
+    at.session_state["ls_tab"] = TABS[0]  # the sliders' map marks the drawing too
+    at.run()
+    no_errors(at)
+    assert drawn_marker(at, "ls_map_vae-z2") == pytest.approx(encoded("vae-z2", other), abs=1e-5)
+
+
+def test_an_empty_or_broken_drawing_is_a_note_not_an_error(page):
+    at = page
+    draw(at, shipped_digit(0)[0])
+    assert not at.info
+    at.button(key="ls_canvas_clear").click().run()  # Clear: a fresh canvas, and the drawing is gone
+    no_errors(at)
+    assert [i.value for i in at.info] == [EMPTY] and DRAWING not in at.session_state
+    blank = np.zeros((280, 280, 4), np.uint8)
+    blank[..., 3] = 255  # the black canvas, nothing drawn
+    draw(at, blank)
+    no_errors(at)
+    assert [i.value for i in at.info] == [EMPTY]
+    assert len(at.image) == 0  # no preview, no reconstruction...
+    assert "your drawing" not in [t["name"] for t in chart(at, "ls_draw_map_vae-z2")["data"]]  # ...and no star on the map
+    draw(at, np.zeros((3, 3), np.float32))  # not an image a canvas sends: a warning, no traceback
+    no_errors(at)
+    assert "could not be read" in at.warning[0].value
+    at.session_state["ls_tab"] = TABS[1]  # the other tabs keep working
+    at.run()
+    no_errors(at)
+
+
+def test_the_drawing_opens_in_the_sliders_and_starts_the_interpolation(page):
+    at = page
+    at.radio(key="ls_model").set_value("vae-z16").run()
+    image, _ = shipped_digit(3, "vae-z16")
+    draw(at, image)
+    no_errors(at)
+    assert at.get("plotly_chart")[0].key == "ls_draw_mu"  # sixteen numbers: bars, not a map
+    at.button(key="ls_draw_to_sliders").click().run()
+    no_errors(at)
+    assert at.session_state["ls_tab"] == TABS[0]
+    mu = torch.tensor(encoded("vae-z16", image)).clamp(-4, 4)
+    assert slider_values(at, "vae-z16", 16) == pytest.approx(mu.tolist(), abs=0.006)
+
+    at.session_state["ls_tab"] = TABS[2]
+    at.run()
+    plain = at.image[0].value
+    draw(at, image)
+    at.button(key="ls_draw_to_path").click().run()
+    no_errors(at)
+    assert at.session_state["ls_tab"] == TABS[2] and at.toggle(key="ls_int_drawn").value
+    assert any(m.value.startswith("**From your drawing to a") for m in at.markdown)
+    assert at.image[0].value != plain  # the strip starts at the drawing now
+    assert at.get("download_button")[0].proto.url.endswith(".png")
+
+    at.session_state[DRAWING] = None  # no drawing: the path falls back to the test digit, with a note
+    at.run()
+    no_errors(at)
+    assert at.image[0].value == plain and "Draw a digit" in at.info[0].value

@@ -1,5 +1,8 @@
 """What the GPT page shows, computed without Streamlit: a prompt made fit for the model, the odds
-of the next character, and attention over the end of the prompt."""
+of the next character, and attention over the end of the prompt.
+
+Notes on a prompt are Messages (English as a str; the page shows them with _()). The captions and the
+model card are made while the page draws, so they come in the learner's language already."""
 
 from __future__ import annotations
 
@@ -11,11 +14,17 @@ import torch
 
 from core.gpt.model import LanguageModel
 from core.gpt.sampling import check_sampling, next_token_probs
+from i18n import N_, Message, _, ngettext, number
 
 # Whitespace made visible on chart axes and bar labels.
 _VISIBLE = {"\n": "↵", " ": "·"}
 
 ATTENTION_CHARS = 64  # the heatmap stays readable up to about this many characters
+
+# The metadata's own English words for the data and the machine, as scripts/train_gpt.py and
+# core/checkpoint.hardware() write them: the model card shows them in the learner's language.
+_DATASET = re.compile(r"(?P<name>.+) \((?P<n>[\d,]+) characters; first (?P<train>\d+)% train, last (?P<val>\d+)% validation\)")
+_HARDWARE = re.compile(r"(?P<chip>.+) CPU, (?P<n>\d+) threads?")
 
 
 def visible(ch: str) -> str:
@@ -26,7 +35,20 @@ def visible(ch: str) -> str:
 class Prompt:
     text: str  # what the model continues: cleaned, never empty, at most one context window long
     ids: list[int]
-    notes: list[str]  # what was changed, in words a learner understands
+    notes: list[str]  # what was changed, in words a learner understands (Messages: show them with _())
+
+
+# The tokenizer's own notes ("replaced 'é'→'e', …", "dropped '😀'") start with one of these words; the
+# characters that follow are shown as they are, the words in the learner's language.
+_CLEANING = {
+    "replaced": N_("replaced {chars}"),
+    "dropped": N_("dropped {chars}"),
+}
+
+
+def _cleaning_note(note: str) -> str:
+    kind, _space, chars = note.partition(" ")
+    return Message(_CLEANING[kind], chars=chars) if kind in _CLEANING else note
 
 
 def prepare_prompt(tokenizer, raw: str, block_size: int, slack: int = 4) -> Prompt:
@@ -40,15 +62,16 @@ def prepare_prompt(tokenizer, raw: str, block_size: int, slack: int = 4) -> Prom
     if total > slack * block_size:
         raw = raw[-slack * block_size :]
     text, changes = tokenizer.clean(raw)
-    notes += changes
+    notes += [_cleaning_note(note) for note in changes]
     if not text:
-        notes.append("empty prompt" + (" after cleaning" if total else "") + ": the model starts from a newline")
+        if total:
+            notes.append(Message(N_("empty prompt after cleaning: the model starts from a newline")))
+        else:
+            notes.append(Message(N_("empty prompt: the model starts from a newline")))
         text = "\n"
     if total > block_size:
-        notes.append(
-            f"kept the last {min(len(text), block_size)} of {total:,} characters: "
-            f"the model's context window is {block_size} characters"
-        )
+        kept = N_("kept the last {kept} of {total} characters: the model's context window is {block} characters")
+        notes.append(Message(kept, kept=number(min(len(text), block_size)), total=number(total), block=number(block_size)))
         text = text[-block_size:]
     return Prompt(text, tokenizer.encode(text), notes)
 
@@ -62,7 +85,7 @@ def next_char_odds(
     check_sampling(1, temperature, top_k, top_p, model.vocab_size)
     if not ids:
         raise ValueError("ids must hold at least one token")
-    logits, _ = model(torch.tensor([ids[-model.block_size :]], dtype=torch.long))
+    logits, _loss = model(torch.tensor([ids[-model.block_size :]], dtype=torch.long))
     probs = next_token_probs(logits[:, -1, :], temperature, top_k, top_p)[0]
     top = torch.topk(probs, min(k, len(probs)))
     return [(model.tokenizer.decode([i]), p) for p, i in zip(top.values.tolist(), top.indices.tolist())]
@@ -92,14 +115,48 @@ def text_box(prompt_text: str, new_text: str) -> str:
     )
 
 
+def settings_line(settings: dict) -> str:
+    """The sampling settings a text was written with (seed, temperature, top_k, top_p), in one line."""
+    return _("seed {seed} · temperature {temperature} · top-k {top_k} · top-p {top_p}").format(
+        seed=settings["seed"],
+        temperature=number(settings["temperature"], 2),
+        top_k=settings["top_k"],
+        top_p=number(settings["top_p"], 2),
+    )
+
+
 def result_caption(res: dict) -> str:
-    """The line above a finished or stopped text. res: text, want, done, settings, and seconds when done.
-    scripts/loadtest.py reads "N characters in X s" and "stopped after" from it: keep those words."""
+    """The line above a finished or stopped text. res: text, want, done, settings (a dict, see
+    settings_line), and seconds when done. scripts/loadtest.py reads "N characters in X s" and "stopped
+    after" from the English page: keep those words."""
     n, want = len(res["text"]), res["want"]
     secs = res.get("seconds")
-    speed = f" in {secs:.1f} s ({n / max(secs, 1e-9):,.0f} characters/s)" if secs else ""
-    status = f"{n:,} characters{speed}" if res["done"] else f":material/stop_circle: stopped after {n:,} of {want:,} characters"
-    return f"{status} · {res['settings']} · grey: the prompt the model saw"
+    if not res["done"]:
+        status = ":material/stop_circle: " + _("stopped after {n} of {want} characters").format(n=number(n), want=number(want))
+    elif secs:
+        status = ngettext("{n} character in {s} s ({rate} characters/s)", "{n} characters in {s} s ({rate} characters/s)", n).format(
+            n=number(n), s=number(secs, 1), rate=number(n / max(secs, 1e-9))
+        )
+    else:
+        status = ngettext("{n} character", "{n} characters", n).format(n=number(n))
+    return _("{status} · {settings} · grey: the prompt the model saw").format(status=status, settings=settings_line(res["settings"]))
+
+
+def _dataset(text: str) -> str:
+    """The metadata's description of the data, in the current language where its shape is known."""
+    if m := _DATASET.fullmatch(text):
+        return _("{name} ({n} characters; first {train}% train, last {val}% validation)").format(
+            name=m["name"], n=number(int(m["n"].replace(",", ""))), train=m["train"], val=m["val"]
+        )
+    return text
+
+
+def _machine(text: str) -> str:
+    """The metadata's hardware line ("x86_64 CPU, 1 threads"), in the current language where its shape is known."""
+    if m := _HARDWARE.fullmatch(text):
+        n = int(m["n"])
+        return ngettext("{chip} CPU, {n} thread", "{chip} CPU, {n} threads", n).format(chip=m["chip"], n=number(n))
+    return text
 
 
 def model_card(meta: dict, model: LanguageModel, train_command: str) -> str:
@@ -107,14 +164,25 @@ def model_card(meta: dict, model: LanguageModel, train_command: str) -> str:
 
     It quotes the registry's train_command, not the metadata's "command": that one holds the build
     machine's own paths (--data-dir ../shared/data), which mean nothing on a learner's machine.
+    The dataset and hardware are the metadata's own words (English).
     """
     V, cfg = model.vocab_size, getattr(model, "cfg", None)
-    shape = (f"{cfg.n_layer} blocks × {cfg.n_head} attention heads, {cfg.n_embd}-dimensional embeddings, dropout {cfg.dropout}"
-             if cfg is not None else f"one {V} × {V} table of next-character scores")  # fmt: skip
-    return (
-        f"- **Architecture**: {shape}, a vocabulary of {V} characters\n"
-        f"- **Training**: preset `{meta.get('preset', '?')}`, {meta.get('steps', 0):,} steps "
-        f"(best at step {meta.get('best_iter', 0):,}) on {meta.get('hardware', '?')}, {meta.get('date', '?')[:10]}\n"
-        f"- **Data**: {meta.get('dataset', '?')}\n"
-        f"- **Train it yourself**: `{train_command}` (it reads the data from `$GENLAB_DATA`, else `./data`)"
-    )
+    if cfg is not None:
+        shape = _("{layers} blocks × {heads} attention heads, {width}-dimensional embeddings, dropout {dropout}").format(
+            layers=cfg.n_layer, heads=cfg.n_head, width=cfg.n_embd, dropout=number(cfg.dropout, 1)
+        )
+    else:
+        shape = _("one {V} × {V} table of next-character scores").format(V=V)
+    lines = [
+        _("**Architecture**: {shape}, a vocabulary of {V} characters").format(shape=shape, V=V),
+        _("**Training**: preset `{preset}`, {steps} steps (best at step {best}) on {hardware}, {date}").format(
+            preset=meta.get("preset", "?"),
+            steps=number(meta.get("steps", 0)),
+            best=number(meta.get("best_iter", 0)),
+            hardware=_machine(meta.get("hardware", "?")),
+            date=meta.get("date", "?")[:10],
+        ),
+        _("**Data**: {dataset}").format(dataset=_dataset(meta.get("dataset", "?"))),
+        _("**Train it yourself**: `{command}` (it reads the data from `$GENLAB_DATA`, else `./data`)").format(command=train_command),
+    ]
+    return "\n".join(f"- {line}" for line in lines)

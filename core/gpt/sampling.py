@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import torch
 import torch.nn.functional as F
 
+from i18n import N_, Message
+
 if TYPE_CHECKING:  # the model module imports this one; type hints only
     from core.gpt.model import LanguageModel
 
@@ -27,15 +29,23 @@ MAX_TEMPERATURE = 5.0
 
 
 def check_sampling(max_new_tokens: int, temperature: float, top_k: int | None, top_p: float | None, vocab_size: int) -> None:
-    """Refuse values that have no meaning, with a message that says which and why."""
+    """Refuse values that have no meaning, with a message that says which and why (a Message: English as
+    a str, shown in the learner's language by the page's _())."""
     if not isinstance(max_new_tokens, int) or not 0 <= max_new_tokens <= MAX_NEW_TOKENS:
-        raise ValueError(f"max_new_tokens must be an integer from 0 to {MAX_NEW_TOKENS}, got {max_new_tokens!r}")
-    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and 0 < temperature <= MAX_TEMPERATURE):
-        raise ValueError(f"temperature must be above 0 and at most {MAX_TEMPERATURE}, got {temperature!r}")
-    if top_k is not None and not (isinstance(top_k, int) and 1 <= top_k <= vocab_size):
-        raise ValueError(f"top_k must be None or an integer from 1 to {vocab_size}, got {top_k!r}")
-    if top_p is not None and not (isinstance(top_p, (int, float)) and 0 < top_p <= 1):
-        raise ValueError(f"top_p must be None or in (0, 1], got {top_p!r}")
+        wrong = Message(
+            N_("max_new_tokens must be an integer from 0 to {most}, got {value}"), most=MAX_NEW_TOKENS, value=repr(max_new_tokens)
+        )
+    elif not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and 0 < temperature <= MAX_TEMPERATURE):
+        wrong = Message(
+            N_("temperature must be above 0 and at most {most}, got {value}"), most=MAX_TEMPERATURE, value=repr(temperature)
+        )
+    elif top_k is not None and not (isinstance(top_k, int) and 1 <= top_k <= vocab_size):
+        wrong = Message(N_("top_k must be None or an integer from 1 to {most}, got {value}"), most=vocab_size, value=repr(top_k))
+    elif top_p is not None and not (isinstance(top_p, (int, float)) and 0 < top_p <= 1):
+        wrong = Message(N_("top_p must be None or in (0, 1], got {value}"), value=repr(top_p))
+    else:
+        return
+    raise ValueError(wrong)
 
 
 def next_token_probs(
