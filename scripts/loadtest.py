@@ -3,7 +3,9 @@
 One headless Chromium (the system's, never a downloaded one) opens one browser context per student.
 The browsers share the machine's cores with the server, so their own timings say little; the report
 rests on (a) what the pages themselves print (the GPT caption "300 characters in 0.8 s", the GAN's
-"Step 1,234") and (b) the server process's RSS and CPU time, read from /proc every few seconds.
+"Step 1,234") and (b) the server process's RSS and CPU time, read from /proc every few seconds. The
+browsers run at idle CPU priority (SCHED_IDLE, --clients): on a real class's night they run on the
+students' own machines, so here they get only what the server leaves.
 
 Usage (from the repository root):
 
@@ -221,6 +223,9 @@ def server_usage(pids: list[int]) -> tuple[float, float]:
     return sum(rss_mb(p) for p in procs), sum(cpu_seconds(p) for p in procs)
 
 
+CLIENT_NICE = 10
+
+
 def renice_clients(nice: int, server_pids: list[int]) -> None:
     """Give this script's browsers (every thread of every process below it, the server's excepted) the
     niceness `nice`. Chromium sets its own processes' priorities as it goes, so this is re-applied."""
@@ -356,8 +361,8 @@ class Run:
 
     async def sampler(self, every: float) -> None:
         for _ in range(int(self.args.max_seconds / every) + 100):  # bounded; cancelled at the end anyway
-            if self.args.client_nice:
-                await asyncio.to_thread(renice_clients, self.args.client_nice, self.pids)
+            if self.args.clients == "nice":
+                await asyncio.to_thread(renice_clients, CLIENT_NICE, self.pids)
             await asyncio.to_thread(self.sample)
             await asyncio.sleep(every)
 
@@ -1018,11 +1023,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sample-every", type=float, default=2, help="seconds between RSS/CPU samples (default 2)")
     p.add_argument("--chromium", default=CHROMIUM, help=f"the Chromium binary (default {CHROMIUM})")
     p.add_argument(
-        "--client-nice",
-        type=int,
-        default=10,
-        help="niceness of this script and its browsers (not the server), so that the clients' rendering "
-        "does not take the cores the measured server needs (default 10; 0: off)",
+        "--clients",
+        choices=["idle", "nice", "normal"],
+        default="idle",
+        help="CPU priority of this script and its browsers, never the server's: idle (SCHED_IDLE: they run on "
+        "what the server leaves, as students' own machines would; the default), nice (niceness 10, "
+        "re-applied while sampling: Chromium raises some of its threads' priority itself) or normal",
     )
     a = p.parse_args(argv)
     a.scenario = list(dict.fromkeys(a.scenario or ["generate"]))
@@ -1059,8 +1065,10 @@ def main(argv: list[str] | None = None) -> int:
         if server:
             server.wait_healthy(min(120, a.max_seconds))
         run.mark(f"server up at {url}")
-        if a.client_nice:
-            os.nice(a.client_nice)  # for Playwright's driver and Chromium (re-applied while sampling), not the server
+        if a.clients == "idle":  # inherited by Playwright's driver and every Chromium process and thread
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        elif a.clients == "nice":
+            os.nice(CLIENT_NICE)
         asyncio.run(asyncio.wait_for(run_scenarios(run), timeout=max(1, run.left())))
     except (asyncio.TimeoutError, TimeoutError):
         stopped_early = f"--max-seconds ({a.max_seconds:.0f} s) reached"
