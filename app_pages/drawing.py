@@ -17,6 +17,7 @@ import torch
 
 from app_pages._ui import to_image
 from core import EmptyDrawingError, mnist_from_drawing
+from i18n import N_, _
 
 DRAWING = "drawn_image"  # the last canvas image, (H, W, 4) uint8
 STROKES = "drawn_strokes"  # the same drawing as the canvas's own JSON, to redraw it on a fresh canvas
@@ -25,7 +26,7 @@ COLUMN = SIZE + 20  # width of the page column that holds the canvas: never narr
 PEN = (14, 30, 22)  # stroke width choices on the 280-px canvas (min, max, default): MNIST's strokes, scaled up
 SEARCH_STEPS = 300  # GAN inversion: Adam steps per search (tests make it tiny)
 SEARCH_TICK_S = 0.5  # how often a running search is redrawn
-EMPTY = "Draw a digit first: the canvas is empty."
+EMPTY = N_("Draw a digit first: the canvas is empty.")  # shown with _()
 
 
 def canvas(key: str) -> None:
@@ -56,9 +57,9 @@ def canvas(key: str) -> None:
     if image is not None:
         st.session_state[DRAWING], st.session_state[STROKES] = image, result.json_data
     row = st.container(horizontal=True, vertical_alignment="bottom")
-    row.slider("Pen width", *PEN[:2], step=2, key="draw_pen", width=170, persist_state="session")
-    row.button("Clear", key=f"{key}_clear", on_click=clear, icon=":material/delete:")
-    st.caption("Draw one digit, big. Undo and redo: on the toolbar that appears above the canvas.")
+    row.slider(_("Pen width"), *PEN[:2], step=2, key="draw_pen", width=170, persist_state="session")
+    row.button(_("Clear"), key=f"{key}_clear", on_click=clear, icon=":material/delete:")
+    st.caption(_("Draw one digit, big. Undo and redo: on the toolbar that appears above the canvas."))
 
 
 def clear() -> None:
@@ -82,11 +83,15 @@ def drawn_digit(quiet: bool = False) -> torch.Tensor | None:
         x = mnist_from_drawing(image)
     except EmptyDrawingError:
         if not quiet:
-            st.info(EMPTY, icon=":material/draw:")
+            st.info(_(EMPTY), icon=":material/draw:")
         return None
     except (ValueError, TypeError) as e:  # not an image the canvas would send
         if not quiet:
-            st.warning(f"This drawing could not be read ({e}). Clear the canvas and draw again.", icon=":material/warning:")
+            problem = _(e.args[0]) if e.args else str(e)  # core's message (a Message) in the learner's language
+            st.warning(
+                _("This drawing could not be read ({problem}). Clear the canvas and draw again.").format(problem=problem),
+                icon=":material/warning:",
+            )
         return None
     st.session_state["_drawn_digit"] = (image, x)
     return x
@@ -99,4 +104,4 @@ def seen(x: torch.Tensor) -> np.ndarray:
 
 def preview(x: torch.Tensor, where=st, width: int | str = "stretch") -> None:
     """The drawing as the model sees it: 28x28 pixels, after MNIST's preparation."""
-    where.image(seen(x), caption="as the model sees it (28×28)", width=width, output_format="PNG")
+    where.image(seen(x), caption=_("as the model sees it (28×28)"), width=width, output_format="PNG")

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from i18n import N_, Message
+
 BOX, FRAME = 20, 28
 CENTRE = FRAME / 2  # MNIST's centres of mass average (14.0, 14.0) in pixel-index coordinates
 MIN_CONTRAST = 0.1  # ink must differ from the background by 10% of the range to count as ink
@@ -20,8 +22,8 @@ MIN_INK_SHARE = 1e-4  # fewer ink pixels than this share of the image is a stray
 class EmptyDrawingError(ValueError):
     """The canvas holds no drawing (or only a faint smudge)."""
 
-    def __init__(self, message: str = "draw something first"):
-        super().__init__(message)
+    def __init__(self, message: str | None = None):
+        super().__init__(message or Message(N_("draw something first")))
 
 
 def ink_map(image) -> torch.Tensor:
@@ -32,11 +34,11 @@ def ink_map(image) -> torch.Tensor:
     """
     a = np.asarray(image)
     if a.dtype != np.uint8:
-        raise ValueError(f"expected a uint8 image (values 0-255), got dtype {a.dtype}")
+        raise ValueError(Message(N_("expected a uint8 image (values 0-255), got dtype {dtype}"), dtype=str(a.dtype)))
     if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (3, 4))):
-        raise ValueError(f"expected an image of shape (H, W), (H, W, 3) or (H, W, 4), got {a.shape}")
+        raise ValueError(Message(N_("expected an image of shape (H, W), (H, W, 3) or (H, W, 4), got {shape}"), shape=a.shape))
     if a.shape[0] == 0 or a.shape[1] == 0:
-        raise ValueError(f"the image has no pixels: shape {a.shape}")
+        raise ValueError(Message(N_("the image has no pixels: shape {shape}"), shape=a.shape))
     x = torch.from_numpy(np.ascontiguousarray(a)).float() / 255
     if x.ndim == 3 and x.shape[2] == 4 and x[..., 3].max() - x[..., 3].min() > MIN_CONTRAST:
         g = x[..., 3]  # transparent background: the colour of a see-through pixel means nothing

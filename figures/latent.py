@@ -1,5 +1,6 @@
 """The Latent Space page's figures: the 2-D map of test-set codes (clickable, with the current z), the
-per-dimension bars, the interpolation path and the AE-vs-VAE draws. Data in, go.Figure out.
+per-dimension bars, the interpolation path and the AE-vs-VAE draws. Data in, go.Figure out, its words in
+the current language (i18n) and its numbers with the language's decimal mark.
 """
 
 from __future__ import annotations
@@ -14,16 +15,33 @@ from PIL import Image
 from plotly.colors import qualitative
 
 from core.vae import latent
+from i18n import LOCALES, _, language, number, plotly_separators
 
 COLORS = qualitative.T10  # one colour per digit 0-9, shared by the points and the classifier's map
 CLICK_CELLS = 80  # invisible click targets per side of the map: a click anywhere lands within half a cell
 ZCOLOR = "#FF00FF"  # the current z: magenta, a colour no digit has, seen on dark and light backgrounds
 # right above the plot (not at the far edge of the figure, away from a plot shrunk to equal scales), in
 # narrow columns: entries as wide as a digit, so 10 fit a row; the one longer name comes last, with room
-LEGEND = dict(
-    orientation="h", yanchor="bottom", y=1.01, x=0, title="digit", entrywidth=14, entrywidthmode="pixels", itemsizing="constant"
-)
+LEGEND = dict(orientation="h", yanchor="bottom", y=1.01, x=0, entrywidth=14, entrywidthmode="pixels", itemsizing="constant")
 MARGIN = dict(l=10, r=10, t=40, b=10)
+
+
+def separator() -> str:
+    """Between the numbers of a vector: ", " where the decimal mark is a point, "; " where it is a comma
+    (Brazilian school maths writes the point (1,5; -0,25))."""
+    from babel.numbers import get_decimal_symbol
+
+    return "; " if get_decimal_symbol(LOCALES[language()]) == "," else ", "
+
+
+def coords(values, decimals: int = 2) -> str:
+    """A vector's numbers for a sentence: "1.50, -0.25" in English, "1,50; -0,25" in Portuguese."""
+    return separator().join(number(float(v), decimals) for v in values)
+
+
+def hover_point(x: str = "%{x:.2f}", y: str = "%{y:.2f}") -> str:
+    """A point in a Plotly hover label, (x, y), with the language's separator (Plotly formats the numbers)."""
+    return f"({x}{separator()}{y})"
 
 
 def png_bytes(img: np.ndarray) -> bytes:
@@ -61,13 +79,15 @@ def points_figure(mu, labels, lo, hi, *, size=4, opacity=0.75, max_points=None, 
                 selected=style,
                 unselected=style,
                 marker=dict(size=size, color=COLORS[d], opacity=opacity),
-                hovertemplate=f"a {d} (test digit #%{{customdata}})<br>z = (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
+                hovertemplate=_("a {digit} (test digit #{index})").format(digit=d, index="%{customdata}")
+                + f"<br>z = {hover_point()}<extra></extra>",
             )
         )
     fig.update_layout(
         height=height,
         margin=MARGIN,
-        legend=LEGEND,
+        legend=dict(LEGEND, title=_("digit")),
+        separators=plotly_separators(),
         dragmode="pan",
         clickmode="event+select",
         # equal scales, so distances on screen are distances in latent space; the plot then shrinks to the
@@ -121,7 +141,7 @@ def map_figure(mu, labels, lo, hi, z, *, image_uri=None, plane=None, height=None
         fig.add_annotation(
             x=float(drawn[0]),
             y=float(drawn[1]),
-            text="your drawing",
+            text=_("your drawing"),
             ax=0,
             ay=-34,
             bgcolor="white",
@@ -141,14 +161,15 @@ def click_grid(lo, hi, plane=None) -> go.Scattergl:
     empty background still selects a point, and its (x, y) is the latent vector to decode. Their hover
     also tells what the classifier reads there when its `plane` (digit, confidence) is shown."""
     grid = latent.plane_grid(lo, hi, *latent.square_cells(lo, hi, CLICK_CELLS)).numpy()
-    hover, read = "z = (%{x:.2f}, %{y:.2f}): click to decode", None
+    hover, read = _("{z}: click to decode").format(z="z = " + hover_point()), None
     if plane is not None:
         digit, confidence = (np.asarray(a) for a in plane)
         rows, cols = digit.shape
         c = np.clip(((grid[:, 0] - float(lo[0])) / float(hi[0] - lo[0]) * cols).astype(int), 0, cols - 1)
         r = np.clip(((float(hi[1]) - grid[:, 1]) / float(hi[1] - lo[1]) * rows).astype(int), 0, rows - 1)
         read = np.stack([digit[r, c], np.round(confidence[r, c] * 100)], axis=1)
-        hover += "<br>the classifier reads a %{customdata[0]} here (%{customdata[1]:.0f}% sure)"
+        sure = _("the classifier reads a {digit} here ({sure} sure)")
+        hover += "<br>" + sure.format(digit="%{customdata[0]}", sure="%{customdata[1]:.0f}%")
     invisible = dict(marker=dict(opacity=0))
     return go.Scattergl(
         x=grid[:, 0],
@@ -192,9 +213,9 @@ def current_z_marker(z) -> go.Scatter:
         x=[z[0]],
         y=[z[1]],
         mode="markers",
-        name="z now",
+        name=_("z now"),
         marker=dict(symbol="circle-open-dot", size=20, color=ZCOLOR, line=dict(width=3)),
-        hovertemplate="z = (%{x:.2f}, %{y:.2f}): what the decoder draws now<extra></extra>",
+        hovertemplate=_("{z}: what the decoder draws now").format(z="z = " + hover_point()) + "<extra></extra>",
     )
 
 
@@ -205,10 +226,10 @@ def drawing_marker(mu) -> go.Scatter:
         x=[mu[0]],
         y=[mu[1]],
         mode="markers",
-        name="your drawing",
+        name=_("your drawing"),
         showlegend=False,
         marker=dict(symbol="star", size=24, color="white", line=dict(color="black", width=2)),
-        hovertemplate="your drawing: μ = (%{x:.2f}, %{y:.2f})<extra></extra>",
+        hovertemplate=_("your drawing: μ = {mu}").format(mu=hover_point()) + "<extra></extra>",
     )
 
 
@@ -220,14 +241,15 @@ def kl_figure(kl, order: list[int]) -> go.Figure:
             x=[f"z{i + 1}" for i in order],
             y=values,
             marker_color=["#4C78A8" if v >= latent.UNUSED_KL else "#BAB0AC" for v in values],
-            hovertemplate="%{x}: mean KL %{y:.2f} nats<extra></extra>",
+            hovertemplate=_("{dim}: mean KL {kl} nats").format(dim="%{x}", kl="%{y:.2f}") + "<extra></extra>",
         )
     )
     fig.update_layout(
         height=230,
         margin=dict(l=10, r=10, t=30, b=10),
-        yaxis_title="mean KL (nats)",
-        title=dict(text="How much each dimension is used", font_size=14),
+        separators=plotly_separators(),
+        yaxis_title=_("mean KL (nats)"),
+        title=dict(text=_("How much each dimension is used"), font_size=14),
     )
     return fig
 
@@ -244,8 +266,18 @@ def code_figure(mu, sigma, order: list[int]) -> go.Figure:
             hovertemplate="%{x}: μ = %{y:.2f}<extra></extra>",
         )
     )
-    title = "This digit's latent code: μ" + (" ± σ (the cloud the VAE samples from)" if sigma is not None else "")
-    fig.update_layout(height=260, margin=MARGIN, yaxis_title="value", title=dict(text=title, font_size=14))
+    title = (
+        _("This digit's latent code: μ ± σ (the cloud the VAE samples from)")
+        if sigma is not None
+        else _("This digit's latent code: μ")
+    )
+    fig.update_layout(
+        height=260,
+        margin=MARGIN,
+        separators=plotly_separators(),
+        yaxis_title=_("value"),
+        title=dict(text=title, font_size=14),
+    )
     return fig
 
 
@@ -258,28 +290,29 @@ def path_figure(mu, labels, lo, hi, path) -> go.Figure:
             x=path[:, 0],
             y=path[:, 1],
             mode="lines+markers",
-            name="path",
+            name=_("path"),
             customdata=np.arange(1, len(path) + 1),
             line=dict(color="black", width=2),
             marker=dict(size=7, color="black"),
-            hovertemplate="frame %{customdata}<extra></extra>",
+            hovertemplate=_("frame {n}").format(n="%{customdata}") + "<extra></extra>",
         )
     )
     return fig
 
 
 def norm_figure(norms: dict[str, np.ndarray], dim: int) -> go.Figure:
-    """Distance from the origin along each path ({method: norms}), against sqrt(dim), where N(0, I)'s draws sit."""
-    fig = go.Figure([go.Scatter(x=np.linspace(0, 1, len(v)), y=v, name=m, mode="lines") for m, v in norms.items()])
-    fig.add_hline(
-        y=dim**0.5, line_dash="dot", annotation_position="bottom right", annotation_text=f"√{dim}: where draws from N(0, I) sit"
-    )
+    """Distance from the origin along each path ({method: norms}, methods in English: shown translated), against
+    sqrt(dim), where N(0, I)'s draws sit."""
+    fig = go.Figure([go.Scatter(x=np.linspace(0, 1, len(v)), y=v, name=_(m), mode="lines") for m, v in norms.items()])
+    where = _("√{dim}: where draws from N(0, I) sit").format(dim=dim)
+    fig.add_hline(y=dim**0.5, line_dash="dot", annotation_position="bottom right", annotation_text=where)
     fig.update_layout(
         height=300,
         margin=MARGIN,
-        xaxis_title="position along the path",
+        separators=plotly_separators(),
+        xaxis_title=_("position along the path"),
         yaxis_title="‖z‖",
-        title=dict(text="Distance from the origin along each path", font_size=14),
+        title=dict(text=_("Distance from the origin along each path"), font_size=14),
     )
     return fig
 
@@ -294,9 +327,9 @@ def draws_figure(mu, labels, lo, hi, z) -> go.Figure:
             x=z[:, 0],
             y=z[:, 1],
             mode="markers",
-            name="prior draws",
+            name=_("prior draws"),
             marker=dict(symbol="x", size=9, color="black"),
-            hovertemplate="draw at (%{x:.2f}, %{y:.2f})<extra></extra>",
+            hovertemplate=_("draw at {point}").format(point=hover_point()) + "<extra></extra>",
         )
     )
     return fig

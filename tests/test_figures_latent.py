@@ -11,6 +11,7 @@ from PIL import Image
 
 from core.vae import latent
 from figures import latent as figs
+from i18n import speaking
 
 LO, HI = torch.tensor([-4.0, -2.0]), torch.tensor([4.0, 2.0])  # a plane twice as wide as tall
 
@@ -150,3 +151,31 @@ def test_cover_widens_the_view_to_every_draw():
 def test_slider_order_keeps_a_plane_and_sorts_many_dimensions():
     assert latent.slider_order(torch.tensor([0.1, 3.0])) == [0, 1]
     assert latent.slider_order(torch.tensor([0.1, 3.0, 1.0])) == [1, 2, 0]
+
+
+def test_coordinates_follow_the_language():
+    assert figs.coords([1.5, -0.25]) == "1.50, -0.25" and figs.coords([0.1234], 3) == "0.123"
+    assert figs.hover_point() == "(%{x:.2f}, %{y:.2f})"
+    with speaking("pt-BR"):  # a decimal comma: the numbers of a vector are set apart with semicolons
+        assert figs.coords([1.5, -0.25]) == "1,50; -0,25" and figs.hover_point() == "(%{x:.2f}; %{y:.2f})"
+
+
+def test_figures_speak_portuguese(codes):
+    mu, labels = codes
+    with speaking("pt-BR"):
+        fig = figs.map_figure(mu, labels, LO, HI, torch.zeros(2), drawn=torch.tensor([1.0, 1.0]))
+        kl = figs.kl_figure(torch.tensor([0.01, 2.0]), [1, 0])
+        code = figs.code_figure(torch.tensor([0.5, -1.0]), torch.tensor([0.1, 0.2]), [0, 1])
+        norms = figs.norm_figure({"linear": np.ones(5), "spherical": np.ones(5)}, 16)
+        path = figs.path_figure(mu, labels, LO, HI, latent.interpolate(torch.zeros(2), torch.ones(2), 3))
+        draws = figs.draws_figure(mu, labels, LO, HI, latent.prior_draws(4, 2, seed=0))
+    assert fig.layout.separators == ",." and fig.layout.legend.title.text == "dígito"
+    assert trace(fig, "z atual").hovertemplate.startswith("z = (%{x:.2f}; %{y:.2f}): o que o decoder desenha agora")
+    assert trace(fig, "seu desenho") and fig.layout.annotations[0].text == "seu desenho"
+    assert "clique para decodificar" in trace(fig, "click").hovertemplate
+    assert "dígito de teste nº %{customdata}" in fig.data[1].hovertemplate
+    assert kl.layout.yaxis.title.text == "KL média (nats)" and kl.layout.separators == ",."
+    assert code.layout.title.text.startswith("Código latente deste dígito: μ ± σ")
+    assert [t.name for t in norms.data] == ["linear", "esférico"] and "onde ficam as amostras" in norms.layout.annotations[0].text
+    assert trace(path, "caminho").hovertemplate.startswith("quadro ")
+    assert draws.data[-1].name == "amostras"  # short: the legend's last entry has little room

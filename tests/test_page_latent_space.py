@@ -1,6 +1,6 @@
 """AppTest of the Latent Space page: sliders decode live, the map marks z and decodes any point clicked,
 a drawn digit is encoded, reconstructed and marked on the map, every model and control runs, missing
-files give a friendly message."""
+files give a friendly message, and in Portuguese every tab reads in Portuguese."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import shutil
 
 import numpy as np
 import pytest
+import test_i18n
 import torch
 import torch.nn.functional as F
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+from test_i18n import english_shown, portuguese_app
 
 from app_pages.drawing import DRAWING, EMPTY
 from conftest import no_errors
@@ -411,3 +413,74 @@ def test_the_drawing_opens_in_the_sliders_and_starts_the_interpolation(page):
     at.run()
     no_errors(at)
     assert at.image[0].value == plain and "Draw a digit" in at.info[0].value
+
+
+# -- in Portuguese -----------------------------------------------------------------------------
+
+# The files whose marked strings this page shows (test_i18n.english_left looks them up by page name).
+test_i18n.SHOWN_BY.setdefault(
+    "latent_space",
+    ("app.py", "app_pages/_ui.py", "app_pages/latent_space.py", "app_pages/drawing.py", "figures/latent.py", "core/vae/",
+     "core/drawing.py", "core/registry.py", "core/checkpoint.py"),
+)  # fmt: skip
+PORTUGUESE_TABS = ["Controles e mapa", "Reconstrução", "Interpolação", "AE vs. VAE", "Desenhe um dígito"]
+
+
+def open_in_portuguese(at, tab: int, where) -> None:
+    """Open a tab by its English value (as an English link gives it; AppTest, after a callback has chosen the tab,
+    keeps that tab against a Portuguese value set here, in English too) and check it reads in Portuguese."""
+    at.session_state["ls_tab"] = TABS[tab]
+    at.run()
+    no_errors(at)
+    assert at.session_state["ls_tab"] == PORTUGUESE_TABS[tab] and at.button(key=TAB_BUTTONS[tab])  # this tab is open
+    assert not english_shown(at, "latent_space"), (where, english_shown(at, "latent_space"))
+
+
+TAB_BUTTONS = ["ls_go_origin", "ls_rec_random", "ls_int_random", "ls_cmp_new", "ls_canvas_clear"]  # one in each tab
+
+
+def test_the_page_in_portuguese_shows_no_english_string_of_the_catalog():
+    """Every tab of every model, opened in turn: before anything is drawn, then with a drawing (the star on the
+    maps, the path from the drawing), the classifier's map and the AE-vs-VAE scores."""
+    at = portuguese_app("latent_space")
+    assert [t.label for t in at.tabs] == PORTUGUESE_TABS
+    assert "perda de teste 142,9 nats/imagem (reconstrução 136,2 + KL 6,7) · 20 épocas" in at.caption[0].value
+    for name in ("vae-z2", "vae-z16", "ae-z2"):
+        at.radio(key="ls_model").set_value(name).run()
+        at.session_state[DRAWING] = None  # nothing drawn yet: the Draw tab's note
+        for tab in range(len(TABS)):
+            open_in_portuguese(at, tab, (name, "no drawing"))
+        assert [i.value for i in at.info] == ["Desenhe um dígito primeiro: a área de desenho está vazia."]
+        at.session_state[DRAWING] = shipped_digit(0, name)[0]
+        at.run()
+        no_errors(at)
+        assert "O classificador lê um **" in " ".join(m.value for m in at.markdown)
+        at.button(key="ls_draw_to_path").click().run()  # the interpolation from the drawing
+        assert at.session_state["ls_tab"] == "Interpolação"
+        assert any(m.value.startswith("**Do seu desenho até um") for m in at.markdown)
+        for tab in range(len(TABS)):
+            open_in_portuguese(at, tab, (name, "drawing"))
+        at.session_state["ls_int_drawn"] = False
+    at.radio(key="ls_model").set_value("vae-z2").run()
+    open_in_portuguese(at, 0, "vae-z2")
+    assert at.radio(key="ls_map_bg").options == ["dígitos decodificados", "leitura do classificador", "nada"]
+    at.radio(key="ls_map_bg").set_value("classifier's reading").run()
+    assert not english_shown(at, "latent_space"), english_shown(at, "latent_space")
+    text = " ".join(m.value for m in at.markdown)
+    assert "O classificador lê um **" in text and "z = (" in text and "; amostras de N(0, I) têm ‖z‖ ≈ √2 = 1,4." in text
+    assert [s.label for s in at.slider][:2] == ["z1 (eixo x)", "z2 (eixo y)"]
+
+
+def test_switching_language_keeps_the_page_as_the_visitor_left_it():
+    at = portuguese_app("latent_space")
+    at.radio(key="ls_model").set_value("ae-z2").run()
+    at.session_state["ls_tab"] = "Interpolação"
+    at.run()
+    at.radio(key="ls_int_method_ae-z2").set_value("spherical")
+    at.slider(key="ls_int_steps").set_value(5).run()
+    assert at.radio(key="ls_int_method_ae-z2").options == ["linear", "esférico"]
+    at.selectbox(key="lang").set_value("en").run()
+    no_errors(at)
+    assert [t.label for t in at.tabs] == TABS and at.session_state["ls_tab"] == "Interpolation"
+    assert at.radio(key="ls_model").value == "ae-z2" and at.slider(key="ls_int_steps").value == 5
+    assert at.radio(key="ls_int_method_ae-z2").value == "spherical" and at.radio(key="ls_int_method_ae-z2").options[1] == "spherical"

@@ -12,6 +12,7 @@ import torch
 
 from core.classifier import predict
 from core.vae.model import VAE, kl_per_dim, reparameterize, vae_loss
+from i18n import N_, Message
 
 PRIOR_LIMIT = 4.0  # |z| <= 4 holds 99.99% of N(0, 1): room enough for a VAE's sliders
 UNUSED_KL = 0.05  # nats: a dimension whose mean KL is below this carries (almost) nothing
@@ -129,7 +130,7 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str = "linear") -> torch.Tensor:
     """`steps` latent vectors from z0 to z1 inclusive, shape (steps, d)."""
     if method not in ("linear", "spherical"):
-        raise ValueError(f"method must be 'linear' or 'spherical', not {method!r}")
+        raise ValueError(Message(N_("method must be 'linear' or 'spherical', not {method}"), method=repr(method)))
     t = torch.linspace(0, 1, steps)
     return (lerp if method == "linear" else slerp)(z0.float(), z1.float(), t)
 

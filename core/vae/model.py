@@ -15,6 +15,7 @@ from core import registry
 from core.checkpoint import load_meta, load_state
 from core.data import batches
 from core.distributed import grad_sync, unwrap
+from i18n import N_, Message
 
 
 @dataclass
@@ -205,6 +206,6 @@ VAE_NAMES = registry.names("vae")
 def load_vae(name: str = "vae-z2", directory=None) -> VAE:
     """A shipped model in eval mode: "vae-z2", "vae-z16" or "ae-z2"."""
     if name not in VAE_NAMES:
-        raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(VAE_NAMES)}.")
+        raise ValueError(Message(N_("Unknown model {name}; choose one of {names}."), name=repr(name), names=", ".join(VAE_NAMES)))
     cfg = VAEConfig(**load_meta(name, directory)["config"])
     return load_state(VAE(cfg), name, directory)
