@@ -96,4 +96,14 @@ def test_every_page_renders_in_chromium(server):
             assert heading in title, f"/{path}: heading {title!r} lacks {heading!r}"
             errors = page.locator("[data-testid='stException'], [data-testid='stAlertContentError']")
             assert errors.count() == 0, f"/{path}: " + " | ".join(e.inner_text()[:200] for e in errors.all())
+
+        # A browser set to Portuguese gets the app in Portuguese; ?lang=en switches it back.
+        portuguese = browser.new_context(locale="pt-BR", viewport={"width": 1400, "height": 1000}).new_page()
+        for query, heading, tab in (("", "Geração com GPT", "Gerar"), ("?lang=en", "GPT Generation", "Generate")):
+            portuguese.goto(f"{server}/gpt-generation{query}", wait_until="domcontentloaded", timeout=60_000)
+            portuguese.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90_000)
+            portuguese.wait_for_selector("h1", timeout=30_000)
+            assert heading in portuguese.locator("h1").first.inner_text()
+            assert portuguese.get_by_role("tab", name=tab, exact=True).count() == 1
+            portuguese.screenshot(path=str(SHOTS / f"gpt-generation-{tab.lower()}.png"), full_page=True)
         browser.close()
