@@ -100,8 +100,8 @@ def test_lang_in_the_url_and_the_picker_switch_language_and_keep_what_the_visito
 # The files whose marked strings these pages show: the shell, the pages, their figures and core's messages.
 SHOWN_BY = {
     "home": ("app.py", "app_pages/_ui.py", "app_pages/home.py", "core/registry.py", "core/checkpoint.py"),
-    "gpt_generation": ("app.py", "app_pages/_ui.py", "app_pages/gpt_generation.py", "figures/gpt.py", "core/gpt/",
-                       "core/registry.py", "core/checkpoint.py"),
+    "gpt_generation": ("app.py", "app_pages/_ui.py", "app_pages/gpt_generation.py", "app_pages/gpt/", "figures/gpt.py",
+                       "core/gpt/", "core/registry.py", "core/checkpoint.py"),
     "glossary": ("app.py", "app_pages/_ui.py", "app_pages/glossary.py"),
 }  # fmt: skip
 PROTO_TEXT = {"body", "label", "help", "placeholder", "options"}  # what an element shows (not its value or id)

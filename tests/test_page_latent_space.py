@@ -420,8 +420,8 @@ def test_the_drawing_opens_in_the_sliders_and_starts_the_interpolation(page):
 # The files whose marked strings this page shows (test_i18n.english_left looks them up by page name).
 test_i18n.SHOWN_BY.setdefault(
     "latent_space",
-    ("app.py", "app_pages/_ui.py", "app_pages/latent_space.py", "app_pages/drawing.py", "figures/latent.py", "core/vae/",
-     "core/drawing.py", "core/registry.py", "core/checkpoint.py"),
+    ("app.py", "app_pages/_ui.py", "app_pages/latent_space.py", "app_pages/latent/", "app_pages/drawing.py", "figures/latent.py",
+     "core/vae/", "core/drawing.py", "core/registry.py", "core/checkpoint.py"),
 )  # fmt: skip
 PORTUGUESE_TABS = ["Controles e mapa", "Reconstrução", "Interpolação", "AE vs. VAE", "Desenhe um dígito"]
 

@@ -1,0 +1,65 @@
+"""The Side by side tab: every model of the page writes from the same prompt with the same settings, streamed at once."""
+
+from __future__ import annotations
+
+from itertools import zip_longest
+
+import streamlit as st
+
+from app_pages._ui import load, prose
+from app_pages.gpt.common import FAILED, NAMES, GenerationFailed, Inputs, follow
+from core import registry
+from core.cache import generation_service, load_gpt, load_meta
+from core.gpt.prompt import prepare_prompt, settings_line, text_box
+from i18n import _, ngettext, number
+
+
+def show(inputs: Inputs) -> None:
+    """Every model loads here: one whose weights are missing stops the page in this tab (_ui.load)."""
+    length, seed, sampling = inputs.length, inputs.seed, inputs.sampling
+    st.markdown(prose("gpt_compare"))
+    rivals = {n: (load(load_gpt, n), load(load_meta, n)) for n in NAMES}
+    compare_clicked = st.button(_("Compare"), key="gpt_compare_go", type="primary", icon=":material/compare_arrows:")
+    cmp_status = st.empty()  # above the texts, as in the Generate tab
+    cols = dict(zip(NAMES, st.columns(len(NAMES)), strict=True))
+    for n, (_model, n_meta) in rivals.items():
+        facts = _("{parameters} parameters · validation loss {loss}").format(
+            parameters=number(n_meta["parameters"]), loss=number(n_meta["metrics"]["val_loss"], 2)
+        )
+        cols[n].markdown(f"**{_(registry.entry(n).label)}** · {facts}")
+    boxes = {n: col.empty() for n, col in cols.items()}
+    if compare_clicked:
+        # every model gets the same text: the prompt fitted to the longest context among them
+        shared = prepare_prompt(inputs.model.tokenizer, inputs.raw, max(lm.block_size for lm, _meta in rivals.values())).text
+        cmp = st.session_state["gpt_compare"] = dict(prompt=shared, texts=dict.fromkeys(NAMES, ""), want=length, done=False,
+                                                     settings=inputs.settings)  # fmt: skip
+        runs = [follow(generation_service(n), lm.tokenizer.encode(shared), length, seed, sampling, cmp_status)
+                for n, (lm, _meta) in rivals.items()]  # fmt: skip
+        try:
+            for texts in zip_longest(*runs):  # a run that has finished gives None: keep its last text
+                cmp["texts"].update({n: t for n, t in zip(NAMES, texts, strict=True) if t is not None})
+                for n, text in cmp["texts"].items():
+                    boxes[n].html(text_box(shared, text))
+                fewest = min(map(len, cmp["texts"].values()))
+                writing = _("writing… {n} of {want} characters").format(n=number(fewest), want=number(cmp["want"]))
+                cmp_status.caption(f":material/edit: {writing}")
+            cmp["done"] = True
+        except GenerationFailed as e:
+            cmp["error"] = str(e)  # shown with FAILED, in the language of the moment
+        finally:
+            for run in runs:
+                run.close()
+    if cmp := st.session_state.get("gpt_compare"):
+        for n, box in boxes.items():
+            box.html(text_box(cmp["prompt"], cmp["texts"].get(n, "")))
+        n = max(map(len, cmp["texts"].values()))
+        if cmp["done"]:
+            done = ngettext("{n} character each", "{n} characters each", n).format(n=number(n))
+        else:
+            done = ":material/stop_circle: " + _("stopped after {n} of {want} characters").format(
+                n=number(n), want=number(cmp["want"])
+            )
+        if "error" in cmp:
+            cmp_status.error(_(FAILED).format(error=cmp["error"]))
+        else:
+            cmp_status.caption(f"{done} · {settings_line(cmp['settings'])}")

@@ -1,0 +1,106 @@
+"""What the Latent Space page's tabs share: the chosen model and what comes with it (one Context), the
+constants more than one tab uses, and the callbacks and helpers several tabs call."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+import torch
+
+from core.vae import latent
+from i18n import N_, _, percent, speaking
+
+# Plain words: a tab's label is its value in the URL (?ls_tab=Interpolation); _ui.tabs shows them translated
+# and a Portuguese link opens the same tab.
+TABS = [N_("Sliders & map"), N_("Reconstruction"), N_("Interpolation"), N_("AE vs VAE"), N_("Draw a digit")]
+GLOSSARY = dict(page="app_pages/glossary.py", icon=":material/menu_book:")  # label: _("Glossary"), where shown
+NO_BAR, MAP_BAR = {"displayModeBar": False}, {"displayModeBar": False, "scrollZoom": True}
+PNG = dict(mime="image/png", icon=":material/download:", on_click="ignore")  # a download needs no rerun
+IMG = dict(width="stretch", output_format="PNG")  # crisp pixels, not JPEG's blur
+DICE = ":material/casino:"  # the "random" buttons
+# The digit classifier only adds colour and scores: without it each place says what is missing, whole.
+NO_CLASSIFIER = {
+    "plane": N_("The digit classifier is not available ({error}), so the plane is left blank."),
+    "scores": N_("The digit classifier is not available ({error}), so the samples are not scored."),
+    "reading": N_("The digit classifier is not available ({error}), so there is no reading."),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Context:
+    """The model the learner picked, its test-set codes (data: mu, labels, digits, digit_labels, kl_per_dim) and the
+    sliders' bounds; the digit classifier (None when its weights are missing: classifier_error says why, translated);
+    and the page's cached pictures of the 2-D plane (decoded digits, the classifier's reading)."""
+
+    name: str
+    model: torch.nn.Module
+    data: dict
+    lo: torch.Tensor
+    hi: torch.Tensor
+    classifier: torch.nn.Module | None
+    classifier_error: str | None
+    manifold_uri: Callable[[], str]
+    classifier_plane: Callable[[], tuple]
+
+    @property
+    def dim(self) -> int:
+        return self.model.latent_dim
+
+    @property
+    def mu(self) -> torch.Tensor:
+        return self.data["mu"]
+
+    @property
+    def labels(self) -> torch.Tensor:
+        return self.data["labels"]
+
+    @property
+    def digits(self) -> torch.Tensor:
+        return self.data["digits"]
+
+
+def shown_in(lang: str):
+    """A format_func that translates options into lang, the language of this run (bound now: AppTest formats a
+    widget's value again after the run, where no session says which language)."""
+
+    def show(option: str) -> str:
+        with speaking(lang):
+            return _(option)
+
+    return show
+
+
+def glossary_link(where=st) -> None:
+    where.page_link(**GLOSSARY, label=_("Glossary"))
+
+
+def reads(digit: int, confidence: float) -> str:
+    return _("The classifier reads a **{digit}** ({sure} sure).").format(digit=digit, sure=percent(confidence))
+
+
+def encode_drawing(model, x: torch.Tensor, classifier=None) -> dict:
+    """The learner's drawing x (1, 1, 28, 28) through the model, as the Reconstruction tab does a test digit
+    (seeded: the same drawing always shows the same draws), and what the classifier reads in it."""
+    r = latent.reconstruct(model, x, samples=4, generator=torch.Generator().manual_seed(0))
+    if classifier is not None:
+        digit, confidence = latent.read_digits(classifier, x)
+        r["digit"], r["confidence"] = int(digit), float(confidence)
+    return r
+
+
+# --- callbacks: they run before the widgets are drawn, so the sliders show the new z at once ---
+
+
+def set_z(name: str, z: torch.Tensor, lo, hi, tab: str | None = None) -> None:
+    for i, v in enumerate(latent.clamp_latent(z, lo, hi).tolist()):
+        st.session_state[f"ls_z_{name}_{i}"] = round(v, 2)
+    if tab:
+        st.session_state["ls_tab"] = tab  # English: _ui.tabs shows it in the learner's language
+
+
+def randomize(keys: list[str], n: int) -> None:
+    """Distinct random integers below n for these widgets (Python's generator: torch's global seed stays untouched)."""
+    st.session_state.update(zip(keys, random.sample(range(n), len(keys))))
