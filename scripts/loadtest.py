@@ -442,7 +442,8 @@ class Student:
         if await link.count() == 0:
             return await self.open(path)
         await link.click(timeout=self.run.timeout_ms(30))
-        await self.page.wait_for_url(re.compile(f"/{re.escape(path)}$"), timeout=self.run.timeout_ms(30))
+        # the page keeps its state in the query string (?lang=…, ?gpt_tabs=…)
+        await self.page.wait_for_url(re.compile(f"/{re.escape(path)}(\\?.*)?$"), timeout=self.run.timeout_ms(30))
         await self.wait_ready(PAGES[path])
 
     async def find_generate(self) -> None:
