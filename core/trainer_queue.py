@@ -13,7 +13,7 @@ place at once and its memory with it.
 
 A trainer is any object with `owner` (whose turn it runs in on the scheduler), `running` (the
 learner wants it to train), `train_step() -> bool` (one step; False when it had to stop itself),
-and `pause(reason)`.
+and `pause(reason)`; a reason is a Message (English as a str; the page shows it in the learner's language).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from core.scheduler import Scheduler
+from i18n import N_, Message
 
 TURN_S = 30.0  # a turn at the front when others wait: long enough to see progress
 WATCH_TIMEOUT_S = 30  # no page has shown the trainer for this long: its tab is closed or hidden
@@ -173,7 +174,8 @@ class TrainerQueue:
                 self._drop(key)  # nobody is watching: keep_alive rejoins it when the page shows it again
                 return False
             if now - trainer.last_touched > self.idle_s:
-                trainer.pause(f"paused after {self.idle_s / 60:.0f} minutes without a click, to give others a turn")
+                idle = N_("paused after {minutes} minutes without a click, to give others a turn")
+                trainer.pause(Message(idle, minutes=round(self.idle_s / 60)))
                 self._drop(key)
                 return False
             if now - turn.started > self.turn_s and self._waiting:
@@ -185,7 +187,7 @@ class TrainerQueue:
             if trainer.train_step():
                 return True
         except Exception as e:  # this trainer stops and says why; the others go on
-            trainer.pause(f"stopped on an unexpected problem: {type(e).__name__}: {e}")
+            trainer.pause(Message(N_("stopped on an unexpected problem: {error}"), error=f"{type(e).__name__}: {e}"))
         self._leave(key)  # it stopped itself (a loss blew up, or the error above)
         return False
 

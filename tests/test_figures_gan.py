@@ -141,3 +141,32 @@ def test_replay_gif_animates_the_sample_grid(n_moments, frames):
 def test_png_bytes_round_trip():
     img = np.arange(28 * 28, dtype=np.uint8).reshape(28, 28)
     assert (np.asarray(Image.open(io.BytesIO(figs.png_bytes(img)))) == img).all()
+
+
+def test_the_figures_speak_the_learners_language_with_its_number_separators():
+    from i18n import speaking
+
+    english = [figs.loss_figure(losses(5)), figs.shares_figure([0.1] * 10), figs.search_figure([[0.5, 0.4]] * 3)]
+    assert all(f.layout.separators == ".," for f in english)
+    with speaking("pt-BR"):
+        fig = figs.loss_figure(losses(50), empty_note="No steps yet")
+        assert [t.name for t in fig.data] == ["perda de D", "perda de G", "D(x) nos dígitos reais", "D(G(z)) nas falsificações"]
+        assert [a.text for a in fig.layout.annotations] == ["Perdas (suavizadas)", "Saída da rede discriminadora: P(real)"]
+        toy = figs.loss_figure(losses(0), real="D(x) on real points", fake="D(G(z)) on generated points")
+        assert [t.name for t in toy.data][2:] == ["D(x) nos pontos reais", "D(G(z)) nos pontos gerados"]
+        assert toy.layout.annotations[-1].text == "Nenhum passo ainda"
+        shares = figs.shares_figure([0.1] * 10)
+        assert shares.layout.annotations[0].text == "parcela<br>justa<br>10%" and shares.layout.xaxis.title.text == "dígito"
+        meta = {"metrics": {"fid_floor": 2.76, "fid": 10.155, "eval_samples": 2000}}
+        fid = figs.replay_moment(history_tensors(), meta, 1)["fid"]
+        names = ["Distância de Fréchet", "dígitos reais contra reais: 2,8", "rede geradora final, 2.000 amostras: 10,2"]
+        assert [t.name for t in fid.data] == names
+        search = figs.search_figure([[0.5, 0.4]] * 3)
+        assert [t.name for t in search.data] == ["cada partida aleatória", "partida 2", "melhor até agora"]
+        assert search.data[1].hovertemplate.startswith("partida 2, passo %{x}: %{y:.4f}")
+        moments = [{"step": 0, "shares": [0.1] * 10, "confident_share": 0.0}]
+        confident = figs.live_figures({"losses": losses(10), "moments": moments}, "")
+        assert confident["confident"].layout.title.text == "Fração de amostras das quais o classificador tem ≥90% de certeza"
+        assert all(f.layout.separators == ",." for f in (fig, shares, fid, search, confident["confident"]))
+        gif = figs.replay_gif(history_tensors(3), scale=1)  # the step labels drawn in the frames: "passo 10 de 20"
+        assert Image.open(io.BytesIO(gif)).n_frames == 3

@@ -103,6 +103,11 @@ SHOWN_BY = {
     "gpt_generation": ("app.py", "app_pages/_ui.py", "app_pages/gpt_generation.py", "app_pages/gpt/", "figures/gpt.py",
                        "core/gpt/", "core/registry.py", "core/checkpoint.py"),
     "glossary": ("app.py", "app_pages/_ui.py", "app_pages/glossary.py"),
+    "latent_space": ("app.py", "app_pages/_ui.py", "app_pages/latent_space.py", "app_pages/latent/", "app_pages/drawing.py",
+                     "figures/latent.py", "core/vae/", "core/drawing.py", "core/registry.py", "core/checkpoint.py"),
+    "gan_training": ("app.py", "app_pages/_ui.py", "app_pages/gan_training.py", "app_pages/gan/", "app_pages/drawing.py",
+                     "figures/gan.py", "core/gan/", "core/trainer_queue.py", "core/drawing.py", "core/gpt/prompt.py",
+                     "core/registry.py", "core/checkpoint.py"),
 }  # fmt: skip
 PROTO_TEXT = {"body", "label", "help", "placeholder", "options"}  # what an element shows (not its value or id)
 PLOT_TEXT = {"text", "name", "customdata"}  # titles ({"text": …}), legends, bar labels, hover text

@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 import shutil
 import time
+import types
 
 import numpy as np
 import pytest
 import torch
+from test_i18n import SHOWN_BY, english_shown, portuguese_app
 
 from app_pages import drawing
 from conftest import ROOT, no_errors
@@ -433,3 +435,112 @@ def test_shipped_weights_render_every_tab(app, monkeypatch):
     no_errors(app)
     for name in ("explore", "toy", "replay", "find"):
         open_tab(app, name)
+
+
+# -- in Portuguese ---------------------------------------------------------------------------
+
+# The files whose marked strings the GAN page shows: the shell, the page, the shared canvas, its figures and the
+# messages core makes for it. (tests/test_i18n.py's SHOWN_BY holds this entry once it lists the GAN page.)
+SHOWN_BY.setdefault(
+    "gan_training",
+    ("app.py", "app_pages/_ui.py", "app_pages/gan_training.py", "app_pages/drawing.py", "figures/gan.py", "core/gan/",
+     "core/trainer_queue.py", "core/drawing.py", "core/gpt/prompt.py", "core/registry.py", "core/checkpoint.py"),
+)  # fmt: skip
+
+
+def no_english(at, where: str) -> None:
+    no_errors(at)
+    left = english_shown(at, "gan_training")
+    assert not left, (where, left)
+
+
+def test_the_gan_page_in_portuguese_shows_no_english_string_of_the_catalog(gan_weights, tiny_mnist, monkeypatch):
+    """Every tab opened in turn: the replay at each moment, a few live steps (and training, then paused), the toy
+    GAN after a step, the generator, and a short "Find my digit" search with a drawing."""
+    monkeypatch.setenv("GENLAB_DATA", str(tiny_mnist))
+    monkeypatch.setattr(drawing, "SEARCH_STEPS", 12)
+    at = portuguese_app("gan_training")
+    labels = [t.label for t in at.tabs]
+    assert labels == ["Rever o treinamento", "Treinar ao vivo", "GAN 2-D de brinquedo", "Explorar a rede geradora",
+                      "Encontrar meu dígito"]  # fmt: skip
+    assert at.title[0].value.endswith("Treinamento da GAN")
+    for step in (0, 5, 10):  # the untrained generator's note, the plain one, the headline's
+        at.select_slider(key="replay_step").set_value(step).run()
+        no_english(at, f"replay, step {step}")
+    assert "**Passo 10** de 10" in markdown_text(at) and "2.000 amostras" in markdown_text(at)  # Babel's pt-BR numbers
+    assert any("meta: fração confiante ≥ 0,85, não atingida" in c.value for c in at.caption)
+
+    at.session_state["gan_tab"] = labels[1]
+    at.run()
+    no_english(at, "live, before a step")
+    assert any("Dados de treinamento: os 256 dígitos de treinamento do MNIST" in c.value for c in at.caption)
+    for _ in range(3):
+        at.button(key="live_step").click().run()
+    no_english(at, "live, three steps")
+    assert "**Passo 3**" in markdown_text(at) and "pausado" in markdown_text(at)
+    at.button(key="live_start").click().run()
+    live = at.session_state["live_gan"]
+    assert until(lambda: live.steps > 5)
+    at.run()
+    no_english(at, "live, training")
+    assert "passos/s (últimos 10 s)" in markdown_text(at)
+    at.button(key="live_pause").click().run()
+    no_english(at, "live, paused")
+    live.trainer.sample_real = lambda n, gen: torch.full((n, 1, 28, 28), float("nan"))
+    at.button(key="live_step").click().run()  # a loss turns NaN: core's message, in Portuguese
+    assert not at.exception and any("Treinamento pausado" in e.value and "não é um número" in e.value for e in at.error)
+
+    at.session_state["gan_tab"] = labels[2]
+    at.run()
+    at.button(key="toy_step").click().run()
+    no_english(at, "toy, one step")
+    assert at.selectbox(key="toy_dist").options == ["Anel de 8 gaussianas", "Grade 5×5 de gaussianas", "Duas luas"]
+
+    at.session_state["gan_tab"] = labels[3]
+    at.run()
+    no_english(at, "explore")
+
+    at.session_state["gan_tab"] = labels[4]
+    at.run()
+    no_english(at, "find, empty canvas")
+    at.session_state[drawing.DRAWING] = zero_drawing()
+    at.run()
+    at.button(key="gan_find_go").click().run()
+    assert until(search_of(at)["job"].done)
+    at.run()
+    no_english(at, "find, after a search")
+    assert "**Concluída**: 12 passos" in markdown_text(at)
+
+
+def test_core_messages_are_english_strs_and_read_in_portuguese_with_its_numbers():
+    """Made on a worker thread or in a cache every session shares: English text, shown in the learner's language."""
+    from core.gan.live import check_losses, shipped_digits
+    from core.gan.toy import DISTRIBUTIONS
+    from core.trainer_queue import TrainerQueue
+    from i18n import _, speaking
+
+    with speaking("pt-BR"):  # made in a Portuguese session: still English as a str
+        exploded = check_losses({"step": 1234, "loss_d": 80.0, "loss_g": 0.7})
+        data = shipped_digits({"digits": torch.zeros(1500, 28, 28, dtype=torch.uint8)})
+    assert exploded == "the discriminator's loss exploded to 80.0 at step 1,234"
+    assert data.description.startswith("the 1,500 MNIST test digits shipped")
+    with speaking("pt-BR"):
+        assert _(exploded) == "a perda da rede discriminadora explodiu para 80,0 no passo 1.234"
+        assert _(check_losses({"step": 7, "loss_d": 0.7, "loss_g": float("nan")})).endswith("virou nan (não é um número) no passo 7")
+        assert _(data.description).startswith("os 1.500 dígitos de teste do MNIST que vêm com o app")
+        assert [_(DISTRIBUTIONS[k]().label) for k in DISTRIBUTIONS] == ["Anel de 8 gaussianas", "Grade 5×5 de gaussianas", "Duas luas"]
+
+    class Idle:
+        owner, running, last_touched, last_seen, notice = "idle", True, 0.0, 0.0, None
+
+        def pause(self, reason):
+            self.running, self.notice = False, reason
+
+    queue = TrainerQueue(types.SimpleNamespace(workers=1, submit_task=lambda owner, fn: None), idle_s=600)
+    trainer = Idle()
+    queue.start(trainer)
+    trainer.last_touched = time.monotonic() - 601
+    queue._step(trainer._queue_key, queue._active[trainer._queue_key].token)
+    assert trainer.notice == "paused after 10 minutes without a click, to give others a turn"
+    with speaking("pt-BR"):
+        assert _(trainer.notice) == "pausado depois de 10 minutos sem nenhum clique, para dar a vez a outras pessoas"

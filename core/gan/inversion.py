@@ -20,6 +20,7 @@ import torch
 import torch.nn as nn
 
 from core.gan.model import to_unit
+from i18n import N_, Message
 
 
 @dataclass
@@ -65,10 +66,10 @@ class Inversion:
         generator: torch.Generator | None = None,
     ):
         if target.numel() != 28 * 28:
-            raise ValueError(f"the target must be one 28x28 image, got shape {tuple(target.shape)}")
+            raise ValueError(Message(N_("the target must be one 28x28 image, got shape {shape}"), shape=tuple(target.shape)))
         if G.training:
             # BatchNorm in training mode would mix the starts and rewrite the shared running statistics.
-            raise ValueError("put the generator in eval mode (the shipped one is loaded that way)")
+            raise ValueError(Message(N_("put the generator in eval mode (the shipped one is loaded that way)")))
         self.G, self.prior_weight = G, prior_weight
         self.max_steps, self.steps_per_call = max_steps, steps_per_call
         device = next(G.parameters()).device

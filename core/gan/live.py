@@ -3,7 +3,8 @@
 The page keeps one LiveDigitGAN and one LiveToyGAN in st.session_state; a TrainerQueue
 (core/trainer_queue.py) trains them a step at a time on the server's compute scheduler. Nothing here
 is shared between sessions: each object owns its networks, its optimisers and its random generator.
-Training stops by itself (and says why) when a loss turns NaN or explodes.
+Training stops by itself (and says why) when a loss turns NaN or explodes. What it says (why it stopped,
+where its digits come from) is a Message: English as a str, shown in the learner's language by the page's _().
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from core.gan.history import TrainingHistory
 from core.gan.model import GANConfig, GANTrainer, TrainSettings, new_mnist_gan, to_unit
 from core.gan.toy import TOY_SETTINGS, Toy2D, discriminator_map, generate, make_distribution, mode_coverage, toy_trainer
 from core.helpers import evaluating
+from i18n import N_, Message, number, speaking
 
 # Half the width of the shipped DCGAN: on two CPU cores it draws recognisable digits in minutes.
 LIVE_CONFIG = GANConfig(g_channels=32, d_channels=32)
@@ -30,19 +32,47 @@ LIVE_SETTINGS = TrainSettings()  # DCGAN's defaults: lr 2e-4 for both, batch 64,
 LOSS_LIMIT = 50.0
 
 
-def check_losses(stats: dict, limit: float = LOSS_LIMIT) -> str | None:
+# Whole sentences for each player (a translation must not glue "the generator's loss" into a sentence).
+NOT_A_NUMBER = {
+    "loss_d": N_("the discriminator's loss became {value} (not a number) at step {step}"),
+    "loss_g": N_("the generator's loss became {value} (not a number) at step {step}"),
+}
+EXPLODED = {
+    "loss_d": N_("the discriminator's loss exploded to {value} at step {step}"),
+    "loss_g": N_("the generator's loss exploded to {value} at step {step}"),
+}
+
+
+class Figure:
+    """A number inside a Message, written with the separators of the language it is shown in: a Message is
+    formatted again when the page shows it, so one made here (a worker thread, or a cache every session
+    shares) reads 14,055.5 in English and 14.055,5 in Portuguese."""
+
+    def __init__(self, x: float, decimals: int = 0):
+        self.x, self.decimals = x, decimals
+
+    def __format__(self, spec: str) -> str:
+        return number(self.x, self.decimals)
+
+    def __repr__(self) -> str:
+        return f"Figure({self.x!r}, {self.decimals})"
+
+
+def english(template: str, **values) -> Message:
+    """A Message whose str is English with English figures, whichever session's thread makes it."""
+    with speaking("en"):
+        return Message(template, **values)
+
+
+def check_losses(stats: dict, limit: float = LOSS_LIMIT) -> Message | None:
     """None when a training step looks healthy, else a sentence saying what went wrong."""
     for key in ("loss_d", "loss_g"):
         value = stats[key]
-        if not math.isfinite(value):
-            return f"the {key_name(key)} became {value} (not a number) at step {stats['step']}"
+        if not math.isfinite(value):  # nan or inf: the same in every language
+            return english(NOT_A_NUMBER[key], value=value, step=Figure(stats["step"]))
         if value > limit:
-            return f"the {key_name(key)} exploded to {value:.1f} at step {stats['step']}"
+            return english(EXPLODED[key], value=Figure(value, 1), step=Figure(stats["step"]))
     return None
-
-
-def key_name(key: str) -> str:
-    return {"loss_d": "discriminator's loss", "loss_g": "generator's loss"}[key]
 
 
 class LiveGAN:
@@ -60,8 +90,8 @@ class LiveGAN:
         self.trainer, self.history = trainer, history
         self.owner = owner if owner is not None else object()
         self.running = False  # the learner wants it to train (Start pressed, not paused)
-        self.problem: str | None = None  # why training stopped itself (a loss blew up)
-        self.notice: str | None = None  # why it was paused for the learner (idle)
+        self.problem: str | None = None  # why training stopped itself (a loss blew up): a Message
+        self.notice: str | None = None  # why it was paused for the learner (idle): a Message
         self.last_seen = self.last_touched = time.monotonic()
         self._recent: deque[tuple[float, int]] = deque()
 
@@ -131,7 +161,7 @@ class LiveGAN:
 class DigitData:
     images: torch.Tensor  # uint8 (N, 1, 28, 28): a quarter of float32's memory
     from_mnist: bool
-    description: str
+    description: str  # a Message: show it with _()
 
 
 def mnist_digits(data_dir=None) -> DigitData:
@@ -139,13 +169,15 @@ def mnist_digits(data_dir=None) -> DigitData:
     Raises DataUnavailableError when they are neither there nor downloadable."""
     images, _ = load_mnist(train=True, data_dir=data_dir, download=True)
     images = (images * 255).round().to(torch.uint8)
-    return DigitData(images, True, f"MNIST's {len(images):,} training digits from {data_root(data_dir)}")
+    where = str(data_root(data_dir))
+    return DigitData(images, True, english(N_("MNIST's {n} training digits from {root}"), n=Figure(len(images)), root=where))
 
 
 def shipped_digits(history: dict[str, torch.Tensor]) -> DigitData:
     """The 1,000 MNIST test digits saved in gan.history: enough for live training with no dataset."""
     images = history["digits"].reshape(-1, 1, 28, 28)
-    return DigitData(images, False, f"the {len(images):,} MNIST test digits shipped with the app (no MNIST dataset in the data root)")
+    shipped = N_("the {n} MNIST test digits shipped with the app (no MNIST dataset in the data root)")
+    return DigitData(images, False, english(shipped, n=Figure(len(images))))
 
 
 def digit_sampler(images_u8: torch.Tensor):

@@ -15,6 +15,7 @@ import torch.nn as nn
 
 from core.gan.model import GANTrainer, TrainSettings
 from core.helpers import evaluating
+from i18n import N_, Message
 
 # Faster settings than the digit GAN's: the networks are tiny and a batch of points is cheap.
 TOY_SETTINGS = TrainSettings(lr_g=1e-3, lr_d=1e-3, batch_size=256, d_steps=1)
@@ -30,7 +31,7 @@ class Toy2D:
     """
 
     name: str
-    label: str
+    label: str  # how the page's picker names it: a Message (or N_ string), shown with _()
     anchors: torch.Tensor
     anchor_mode: torch.Tensor
     std: float
@@ -50,13 +51,20 @@ class Toy2D:
 def ring(n_modes: int = 8, radius: float = 2.0, std: float = 0.1) -> Toy2D:
     angles = torch.arange(n_modes) * (2 * math.pi / n_modes)
     centres = radius * torch.stack([angles.cos(), angles.sin()], 1)
-    return Toy2D("ring", f"Ring of {n_modes} Gaussians", centres, torch.arange(n_modes), std, radius + 1.0)
+    return Toy2D("ring", Message(N_("Ring of {n} Gaussians"), n=n_modes), centres, torch.arange(n_modes), std, radius + 1.0)
 
 
 def grid(side: int = 5, spacing: float = 2.0, std: float = 0.1) -> Toy2D:
     ticks = (torch.arange(side) - (side - 1) / 2) * spacing
     centres = torch.cartesian_prod(ticks, ticks)
-    return Toy2D("grid", f"{side}×{side} grid of Gaussians", centres, torch.arange(side * side), std, float(ticks.max()) + 1.5)
+    return Toy2D(
+        "grid",
+        Message(N_("{side}×{side} grid of Gaussians"), side=side),
+        centres,
+        torch.arange(side * side),
+        std,
+        float(ticks.max()) + 1.5,
+    )
 
 
 def moons(points_per_moon: int = 200, std: float = 0.1) -> Toy2D:
@@ -66,7 +74,7 @@ def moons(points_per_moon: int = 200, std: float = 0.1) -> Toy2D:
     lower = torch.stack([1 - t.cos(), 0.5 - t.sin()], 1)
     anchors = (torch.cat([upper, lower]) - torch.tensor([0.5, 0.25])) * 2
     labels = torch.arange(2).repeat_interleave(points_per_moon)
-    return Toy2D("moons", "Two moons", anchors, labels, std, 4.0)
+    return Toy2D("moons", N_("Two moons"), anchors, labels, std, 4.0)
 
 
 DISTRIBUTIONS = {"ring": ring, "grid": grid, "moons": moons}
