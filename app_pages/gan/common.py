@@ -1,0 +1,187 @@
+"""What the GAN Training page's tabs share: the tab labels, the live controls (Start / Pause / Step / Reset and
+the settings) with their status line, the redraw timer of a training GAN, and the helpers several tabs call."""
+
+from __future__ import annotations
+
+import functools
+import math
+import types
+from dataclasses import replace
+
+import streamlit as st
+
+from app_pages._ui import compute, prose, run_page
+from core.cache import scheduler, trainer_queue
+from i18n import N_, _, language, ngettext, number, speaking
+
+# Plain words: a tab's label is its value in the URL (?gan_tab=Train+one+live), so a teacher can share it;
+# _ui.tabs shows them translated and a Portuguese link opens the same tab.
+TABS = [
+    N_("Replay the training"),
+    N_("Train one live"),
+    N_("Toy 2-D GAN"),
+    N_("Explore the generator"),
+    N_("Find my digit"),
+]
+LR_CHOICES = [1e-5, 3e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2]
+BATCH_CHOICES = [16, 32, 64, 128, 256, 512]
+CHART = {"displayModeBar": False}
+HELP = {  # the live controls' tooltips, shown with _()
+    "step": N_("Exactly one generator update (after the chosen number of D updates)."),
+    "reset": N_("Throw this GAN away and start again from fresh random weights."),
+    "d_steps": N_("More discriminator updates make D stronger; too strong and G's gradient fades."),
+}
+# The live controls: their keys come from these English names ({prefix}_start…), the same in every language
+# (scripts/loadtest.py clicks .st-key-live_start). name: label, icon.
+BUTTONS = {
+    "start": (N_("Start"), "play_arrow"),
+    "pause": (N_("Pause"), "pause"),
+    "step": (N_("Step"), "skip_next"),
+    "reset": (N_("Reset"), "restart_alt"),
+}
+# Redraw timers; slower while a GAN waits in line, where only its place changes.
+DIGIT_TICK_S, TOY_TICK_S, REPLAY_TICK_S, WAITING_TICK_S = 1.0, 0.5, 0.5, 3.0
+
+
+def shown_in(lang: str, show=_):
+    """A format_func bound to lang, the language of this run (AppTest formats a widget's value again after the
+    run, where no session says which language)."""
+
+    def shown(option) -> str:
+        with speaking(lang):
+            return show(option)
+
+    return shown
+
+
+def learning_rate(lr: float) -> str:
+    """A learning rate as a plain decimal with the language's mark: 0.0002 / 0,0002 (each choice has one digit)."""
+    return number(lr, max(0, -math.floor(math.log10(lr))))
+
+
+def problem_text(error: BaseException) -> str:
+    """An exception's message in the learner's language where core made it a Message, with its type."""
+    message = _(error.args[0]) if error.args and isinstance(error.args[0], str) else str(error)
+    return f"{type(error).__name__}: {message}"
+
+
+def guarded(body):
+    """Fragment reruns skip app.py's error guard: send them through the same one."""
+    return functools.wraps(body)(lambda: run_page(types.SimpleNamespace(run=body)))  # wraps: the fragment's identity
+
+
+def download(label: str, file_name: str, key: str, make, *args) -> None:
+    """A PNG or GIF download: make(*args) runs only when the button is clicked (in this run's language: the GIF
+    writes its step labels, and Streamlit calls it outside the page run)."""
+    mime, lang = "image/" + file_name.rsplit(".", 1)[1], language()
+
+    def data():
+        with speaking(lang):
+            return make(*args)
+
+    st.download_button(label, data, file_name, mime, key=key, on_click="ignore", icon=":material/download:")
+
+
+def controls(prefix: str, live, on_reset) -> None:
+    """Start / Pause / Step / Reset and the settings a learner may change while a GAN trains. The callbacks change
+    the session before the rerun draws anything; the widgets start from what the GAN really uses."""
+    queue, s = trainer_queue(), live.trainer.settings
+
+    def start():
+        if live.problem is None:
+            live.notice = None
+            queue.start(live)
+
+    def step():
+        queue.stop(live)
+        try:  # in this session's turn on the scheduler, like the training itself
+            scheduler().run(live.owner, live.run, 1)
+        except Exception as e:  # a callback's error would bypass the page's guard
+            st.session_state[f"{prefix}_error"] = problem_text(e)
+
+    def reset():
+        queue.stop(live)
+        on_reset()
+
+    clicks = {  # name: callback, options
+        "start": (start, dict(type="primary", disabled=live.running or live.problem is not None)),
+        "pause": (lambda: queue.stop(live), dict(disabled=not live.running)),
+        "step": (step, dict(disabled=live.problem is not None)),
+        "reset": (reset, {}),
+    }
+    with st.container(border=True):
+        row = st.container(horizontal=True)  # each button as wide as its word, in either language
+        for name, (click, options) in clicks.items():
+            label, icon = BUTTONS[name]
+            tip = _(HELP[name]) if name in HELP else None
+            row.button(_(label), icon=f":material/{icon}:", key=f"{prefix}_{name}", on_click=click, help=tip, **options)
+        c, lr_text = st.columns(4), shown_in(language(), learning_rate)
+        lr_g = c[0].select_slider(_("Generator learning rate"), LR_CHOICES, s.lr_g, format_func=lr_text, key=f"{prefix}_lr_g")
+        lr_d = c[1].select_slider(_("Discriminator learning rate"), LR_CHOICES, s.lr_d, format_func=lr_text, key=f"{prefix}_lr_d")
+        batch = c[2].select_slider(_("Batch size"), BATCH_CHOICES, s.batch_size, key=f"{prefix}_batch")
+        d_steps = c[3].slider(_("D steps per G step"), 1, 5, s.d_steps, key=f"{prefix}_d_steps", help=_(HELP["d_steps"]))
+    if (new := replace(s, lr_g=lr_g, lr_d=lr_d, batch_size=batch, d_steps=d_steps)) != s:  # applied between two steps
+        queue.touch(live)
+        scheduler().run(live.owner, live.update_settings, new)
+    if live.problem:
+        st.error(prose("gan_blowup").format(problem=_(live.problem)), icon=":material/error:")
+    if err := st.session_state.pop(f"{prefix}_error", None):
+        st.error(_("Training stopped on an unexpected problem ({error}). Press **Reset** to start again.").format(error=err))
+
+
+def status_line(live) -> str:
+    """Step count and what the trainer is doing: training (and how fast), waiting in line (how long), paused.
+    In English it keeps the words scripts/loadtest.py reads: "Step 1,234", "9.6 steps/s", "queued", "ahead of you"."""
+    queue = trainer_queue()
+    state, place, steps = queue.state(live), queue.place(live), _("**Step {n}**").format(n=number(live.steps))
+    if state == "training":  # steps over wall time, as a stopwatch on the step counter would measure
+        rate = _("training · {rate} steps/s (last {window} s)").format(
+            rate=number(live.steps_per_second, 1), window=number(live.rate_window_s)
+        )
+        return f"{steps} · :green[:material/fiber_manual_record:] {rate}"
+    if state == "waiting" and place:
+        ahead, seconds = place[0], number(place[1])
+        wait = (
+            _("{n} ahead of you, about {s} s").format(n=number(ahead), s=seconds)
+            if ahead
+            else _("next, in about {s} s").format(s=seconds)
+        )
+        line = ngettext(
+            "queued: {n} GAN trains at a time here, the others take turns — {wait}",
+            "queued: {n} GANs train at a time here, the others take turns — {wait}",
+            queue.max_active,
+        )
+        return f"{steps} · :material/hourglass_top: " + line.format(n=number(queue.max_active), wait=wait)
+    paused = _("paused ({why})").format(why=_(live.notice)) if live.notice else _("paused")
+    return f"{steps} · :material/pause_circle: {paused}"
+
+
+def tick(live, seconds: float) -> float | None:
+    """How often the live view redraws: not at all when paused, slowly while waiting in line."""
+    if not live.running:
+        return None
+    return WAITING_TICK_S if trainer_queue().state(live) == "waiting" else seconds
+
+
+def redrawn(key: str, seconds: float):
+    """Decorator: draw(live, view) runs in a fragment that redraws the GAN st.session_state[key] on a timer while it
+    trains. It keeps the GAN's place in line, takes its view in its turn, and hands over to a full rerun when the
+    timer no longer fits (training stopped, or a waiting GAN got its turn)."""
+    ticking = tick(st.session_state[key], seconds)
+
+    def fragment(draw):
+        @st.fragment(run_every=ticking)
+        @guarded
+        @functools.wraps(draw)
+        def redraw():
+            live = st.session_state[key]
+            trainer_queue().keep_alive(live)  # first: a slow redraw on a busy server must not look like a closed tab
+            with st.container():  # a "waiting for the server" line appears in here, so it never shifts what follows
+                view = compute(live.view)
+            draw(live, view)  # the same elements in the same order on every redraw: nothing flickers
+            if ticking and tick(live, seconds) != ticking:
+                st.rerun()
+
+        return redraw
+
+    return fragment
