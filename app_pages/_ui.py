@@ -144,15 +144,3 @@ def to_image(x: torch.Tensor, scale: int = 1) -> np.ndarray:
     """A (1, 28, 28) or (28, 28) tensor in [0, 1] -> uint8 array, optionally enlarged (crisp pixels)."""
     img = (x.detach().squeeze().clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
     return img.repeat(scale, 0).repeat(scale, 1) if scale > 1 else img
-
-
-def image_grid(images: torch.Tensor, ncols: int, pad: int = 2, scale: int = 1) -> np.ndarray:
-    """(N, 1, H, W) or (N, H, W) in [0, 1] -> one uint8 image of the tiles in rows of ncols."""
-    images = images.detach().reshape(len(images), *images.shape[-2:]).clamp(0, 1).cpu()
-    n, h, w = images.shape
-    nrows = -(-n // ncols)
-    grid = torch.ones(nrows * (h + pad) + pad, ncols * (w + pad) + pad)
-    for i, img in enumerate(images):
-        r, c = divmod(i, ncols)
-        grid[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = img
-    return to_image(grid, scale)

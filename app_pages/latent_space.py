@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._ui import image_grid, load, prose, tabs
+from app_pages._ui import load, prose, tabs
 from app_pages.latent import compare, draw, interpolation, reconstruction, sliders
 from app_pages.latent.common import TABS, Context, glossary_link
 from core import registry
@@ -18,6 +18,7 @@ from core.cache import load_classifier, load_meta, load_vae, load_vae_data, sche
 from core.checkpoint import WeightsError, weights_dir
 from core.vae import latent
 from figures.latent import png_uri
+from figures.pictures import image_grid
 from i18n import _, ngettext, number
 
 # --- the 2-D plane, worked out once per model and weights folder (`directory` only keys the cache) ---

@@ -15,11 +15,10 @@ import plotly.graph_objects as go
 import torch
 from PIL import Image, ImageDraw, ImageFont
 from plotly.subplots import make_subplots
-from torchvision.utils import make_grid
 
 from core.gan.history import losses_from_tensors, moments_from_tensors
 from core.gan.live import smooth_curve
-from figures.latent import png_bytes as png_bytes  # re-exported: the page's downloads take every picture from here
+from figures.pictures import image_grid
 from i18n import N_, _, number, percent, plotly_separators
 
 BLUE, ORANGE, GREEN, PURPLE, GREY, RED = "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#888888", "crimson"
@@ -261,14 +260,6 @@ def search_figure(losses: list[list[float]], height: int = 300) -> go.Figure:
 # -- pictures ----------------------------------------------------------------------------------
 
 
-def sample_grid(images: torch.Tensor, ncols: int, scale: int = 1, pad: int = 2) -> np.ndarray:
-    """(N, 28, 28) uint8 or (N, 1, 28, 28) floats in [0, 1] -> one uint8 picture of the tiles, ncols a row."""
-    images = images.detach().cpu().reshape(-1, 1, *images.shape[-2:])
-    images = images.float() / 255 if images.dtype == torch.uint8 else images.float().clamp(0, 1)
-    grid = (make_grid(images, nrow=ncols, padding=pad, pad_value=1.0)[0] * 255).round().to(torch.uint8).numpy()
-    return grid.repeat(scale, 0).repeat(scale, 1) if scale > 1 else grid
-
-
 def stretch_contrast(images: torch.Tensor) -> torch.Tensor:
     """Each picture rescaled from its darkest to its brightest pixel: shows patterns too faint to see."""
     x = images.float()
@@ -283,7 +274,7 @@ def replay_moment(tensors: dict, meta: dict, i: int, stretch: bool = False) -> d
     samples = stretch_contrast(m["samples"]) if stretch else m["samples"]
     out = {
         "moment": m,
-        "grid": sample_grid(samples, ncols=8, scale=3),
+        "grid": image_grid(samples, ncols=8, scale=3),
         "losses": loss_figure(losses_from_tensors(tensors), marker_step=m["step"]),
     }
     if "shares" in m:
@@ -305,7 +296,7 @@ def replay_gif(tensors: dict, frames: int = 24, ncols: int = 8, scale: int = 2, 
     font, band = ImageFont.load_default(size=7 * scale), 12 * scale  # the step label's strip above the grid
     pictures = []
     for i in picks:
-        grid = Image.fromarray(sample_grid(samples[i], ncols, scale))
+        grid = Image.fromarray(image_grid(samples[i], ncols, scale))
         frame = Image.new("L", (grid.width, grid.height + band), 255)
         frame.paste(grid, (0, band))
         label = _("step {step} of {last}").format(step=number(steps[i]), last=number(steps[-1]))

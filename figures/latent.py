@@ -6,15 +6,14 @@ the current language (i18n) and its numbers with the language's decimal mark.
 from __future__ import annotations
 
 import base64
-import io
 
 import numpy as np
 import plotly.graph_objects as go
 import torch
-from PIL import Image
 from plotly.colors import qualitative
 
 from core.vae import latent
+from figures.pictures import png_bytes
 from i18n import LOCALES, _, language, number, plotly_separators
 
 COLORS = qualitative.T10  # one colour per digit 0-9, shared by the points and the classifier's map
@@ -42,13 +41,6 @@ def coords(values, decimals: int = 2) -> str:
 def hover_point(x: str = "%{x:.2f}", y: str = "%{y:.2f}") -> str:
     """A point in a Plotly hover label, (x, y), with the language's separator (Plotly formats the numbers)."""
     return f"({x}{separator()}{y})"
-
-
-def png_bytes(img: np.ndarray) -> bytes:
-    """A uint8 grey image as PNG bytes (for downloads)."""
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def png_uri(img: np.ndarray) -> str:

@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 
 from figures import gan as figs
+from figures.pictures import image_grid, png_bytes
 
 
 def losses(n: int) -> dict[str, list[float]]:
@@ -98,11 +99,11 @@ def test_live_figures_before_and_after_the_classifier_scores():
 
 def test_sample_grid_tiles_uint8_and_float_pictures_alike():
     u8 = torch.randint(0, 256, (6, 28, 28), dtype=torch.uint8)
-    grid = figs.sample_grid(u8, ncols=3)
+    grid = image_grid(u8, ncols=3)
     assert grid.dtype == np.uint8 and grid.shape == (2 * 30 + 2, 3 * 30 + 2)  # 2 rows of 3, 2 pixels of padding
     assert (grid[0] == 255).all() and (grid[2:30, 2:30] == u8[0].numpy()).all()
-    assert (figs.sample_grid(u8.float().div(255).unsqueeze(1), ncols=3) == grid).all()
-    assert figs.sample_grid(u8, ncols=3, scale=2).shape == (2 * 62, 2 * 92)
+    assert (image_grid(u8.float().div(255).unsqueeze(1), ncols=3) == grid).all()
+    assert image_grid(u8, ncols=3, scale=2).shape == (2 * 62, 2 * 92)
 
 
 def test_stretch_contrast_shows_what_an_untrained_generator_draws():
@@ -140,7 +141,7 @@ def test_replay_gif_animates_the_sample_grid(n_moments, frames):
 
 def test_png_bytes_round_trip():
     img = np.arange(28 * 28, dtype=np.uint8).reshape(28, 28)
-    assert (np.asarray(Image.open(io.BytesIO(figs.png_bytes(img)))) == img).all()
+    assert (np.asarray(Image.open(io.BytesIO(png_bytes(img)))) == img).all()
 
 
 def test_the_figures_speak_the_learners_language_with_its_number_separators():

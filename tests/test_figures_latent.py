@@ -11,6 +11,7 @@ from PIL import Image
 
 from core.vae import latent
 from figures import latent as figs
+from figures.pictures import png_bytes
 from i18n import speaking
 
 LO, HI = torch.tensor([-4.0, -2.0]), torch.tensor([4.0, 2.0])  # a plane twice as wide as tall
@@ -29,7 +30,7 @@ def trace(fig, name: str):
 
 def test_png_bytes_and_uri_hold_the_image():
     img = np.arange(28 * 56, dtype=np.uint8).reshape(28, 56)
-    back = np.asarray(Image.open(io.BytesIO(figs.png_bytes(img))))
+    back = np.asarray(Image.open(io.BytesIO(png_bytes(img))))
     assert back.shape == (28, 56) and (back == img).all()
     assert figs.png_uri(img).startswith("data:image/png;base64,")
 

@@ -10,7 +10,7 @@ from app_pages.gan.common import download
 from core.cache import load_generator
 from core.gan.model import to_unit
 from core.vae.latent import interpolate, prior_draws
-from figures import gan as figs
+from figures.pictures import image_grid, png_bytes
 from i18n import _
 
 
@@ -28,9 +28,9 @@ def show() -> None:
         )
     )
     seed = st.columns([1, 3])[0].number_input(_("Seed"), 0, 1_000_000, value=0, step=1, key="explore_seed")
-    grid = figs.sample_grid(compute(draw, G, prior_draws(64, G.latent_dim, int(seed))), ncols=16, scale=2)
+    grid = image_grid(compute(draw, G, prior_draws(64, G.latent_dim, int(seed))), ncols=16, scale=2)
     st.image(grid, caption=_("64 samples from seed {seed}").format(seed=seed))
-    download(_("These samples (PNG)"), f"gan_seed_{seed}.png", "explore_png", figs.png_bytes, grid)
+    download(_("These samples (PNG)"), f"gan_seed_{seed}.png", "explore_png", png_bytes, grid)
     st.subheader(_("Walk between two noise vectors"))
     c = st.columns(3)
     a = c[0].number_input(_("Start seed"), 0, 1_000_000, value=1, step=1, key="explore_seed_a")
@@ -38,7 +38,7 @@ def show() -> None:
     n = c[2].slider(_("Steps"), 4, 16, value=10, key="explore_steps")
     # along an arc: a straight line passes near the origin, where Gaussian noise almost never lies
     z = interpolate(prior_draws(1, G.latent_dim, int(a))[0], prior_draws(1, G.latent_dim, int(b))[0], n, "spherical")
-    strip = figs.sample_grid(compute(draw, G, z), ncols=n, scale=3)
+    strip = image_grid(compute(draw, G, z), ncols=n, scale=3)
     st.image(strip, caption=_("Each picture is G of a point on the path from z_start to z_end"))
-    download(_("This walk (PNG)"), f"gan_walk_{a}_to_{b}.png", "explore_walk_png", figs.png_bytes, strip)
+    download(_("This walk (PNG)"), f"gan_walk_{a}_to_{b}.png", "explore_walk_png", png_bytes, strip)
     st.caption(_("Smooth morphing means the generator learned a continuous map, not a lookup table of training digits."))

@@ -12,6 +12,7 @@ from core.checkpoint import WeightsError
 from core.gan.live import LIVE_SETTINGS, DigitData, LiveDigitGAN
 from core.gan.model import TrainSettings
 from figures import gan as figs
+from figures.pictures import image_grid, png_bytes
 from i18n import _, language, number
 
 
@@ -57,11 +58,11 @@ def show(digit_data) -> None:
     @redrawn("live_gan", DIGIT_TICK_S)
     def live_view(live: LiveDigitGAN, view: dict) -> None:
         st.markdown(status_line(live))
-        charts, grid = live_charts(view, live.running), figs.sample_grid(view["samples"], ncols=6, scale=3)
+        charts, grid = live_charts(view, live.running), image_grid(view["samples"], ncols=6, scale=3)
         left, right = st.columns([2, 3])
         left.image(grid, width="stretch", caption=_("G(z) for 36 fixed noise vectors, right now"))
         with left:
-            download(_("These samples (PNG)"), f"live_gan_step_{view['steps']}.png", "live_png", figs.png_bytes, grid)
+            download(_("These samples (PNG)"), f"live_gan_step_{view['steps']}.png", "live_png", png_bytes, grid)
         right.plotly_chart(charts["losses"], key="live_losses", config=CHART)
         if "shares" in charts:
             left, right = st.columns(2)

@@ -13,6 +13,7 @@ from core import registry
 from core.cache import load_gan_history
 from core.gpt.prompt import _machine as machine  # the metadata's "x86_64 CPU, 1 thread", in the learner's language
 from figures import gan as figs
+from figures.pictures import png_bytes
 from i18n import N_, _, language, number, percent
 
 HELP = {  # tooltips, shown with _()
@@ -115,7 +116,7 @@ def show() -> None:
                     c.metric(_("Fréchet distance"), number(m["fid"], 1))
             a, b = st.columns(2)
             with a:
-                download(_("This grid (PNG)"), f"gan_step_{step}.png", "replay_png", figs.png_bytes, view["grid"])
+                download(_("This grid (PNG)"), f"gan_step_{step}.png", "replay_png", png_bytes, view["grid"])
             with b:  # 24 moments of the grid, about half a megabyte
                 download(_("The training (GIF)"), "gan_training.gif", "replay_gif", figs.replay_gif, tensors)
         right.plotly_chart(view["losses"], key="replay_losses", config=CHART)

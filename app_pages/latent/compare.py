@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._ui import compute, image_grid, load, prose
+from app_pages._ui import compute, load, prose
 from app_pages.latent.common import DICE, IMG, NO_BAR, NO_CLASSIFIER, PNG, glossary_link, randomize
 from core import registry
 from core.cache import load_vae, load_vae_data
 from core.vae import latent
 from figures import latent as figs
-from figures.latent import png_bytes
+from figures.pictures import image_grid, png_bytes
 from i18n import _, number
 
 PAIR = ("ae-z2", "vae-z2")  # the two models compared, whichever model the page has picked

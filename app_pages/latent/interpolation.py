@@ -6,11 +6,11 @@ import streamlit as st
 import torch
 
 from app_pages import drawing
-from app_pages._ui import compute, image_grid, prose
+from app_pages._ui import compute, prose
 from app_pages.latent.common import DICE, IMG, NO_BAR, PNG, Context, encode_drawing, randomize, shown_in
 from core.vae import latent
 from figures import latent as figs
-from figures.latent import png_bytes
+from figures.pictures import image_grid, png_bytes
 from i18n import N_, _, language, number
 
 # The paths: the radio's values (and the URL's), shown translated.

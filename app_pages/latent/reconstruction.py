@@ -5,11 +5,12 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from app_pages._ui import compute, image_grid, prose, to_image
+from app_pages._ui import compute, prose, to_image
 from app_pages.latent.common import DICE, IMG, NO_BAR, TABS, Context, glossary_link, randomize, set_z
 from core.vae import latent
 from figures import latent as figs
 from figures.latent import coords
+from figures.pictures import image_grid
 from i18n import N_, _, number
 
 HELP = {  # tooltips, shown with _()

@@ -13,7 +13,8 @@ from app_pages._ui import compute, prose, to_image
 from app_pages.latent.common import DICE, MAP_BAR, NO_BAR, NO_CLASSIFIER, PNG, Context, encode_drawing, reads, set_z, shown_in
 from core.vae import latent
 from figures import latent as figs
-from figures.latent import coords, png_bytes
+from figures.latent import coords
+from figures.pictures import png_bytes
 from i18n import N_, _, language, number
 
 # The map's backgrounds: the radio's values (and the URL's), shown translated.
