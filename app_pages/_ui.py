@@ -12,7 +12,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from core.cache import SERVER_ID, janitor, scheduler
 from core.checkpoint import WeightsError
 from core.scheduler import Job
-from i18n import LANGUAGES, _, catalog, pick, prose, use_language_source  # noqa: F401  (pages import prose from here)
+from i18n import LANGUAGES, _, catalog, language, pick, prose, speaking, use_language_source  # noqa: F401  (pages import prose from here)
 
 QUICK_S = 0.3  # a job that finishes within this never shows a waiting line
 
@@ -41,6 +41,18 @@ def choose_language() -> str:
     if st.query_params.get("lang") != st.session_state.lang:
         st.query_params["lang"] = st.session_state.lang
     return st.session_state.lang
+
+
+def in_language(show=_):
+    """A format_func that words options in this run's language (bound now: AppTest formats a widget's value
+    again after the run, where no session says which language)."""
+    lang = language()
+
+    def shown(option) -> str:
+        with speaking(lang):
+            return show(option)
+
+    return shown
 
 
 def _language_picked() -> None:

@@ -7,14 +7,14 @@ follow() among it). Every word shown goes through _() (catalog: i18n/locales/pt_
 
 import streamlit as st
 
-from app_pages._ui import load, lost_run_notice, prose, tabs
+from app_pages._ui import in_language, load, lost_run_notice, prose, tabs
 from app_pages.gpt import attention, card, compare, generate, odds
-from app_pages.gpt.common import NAMES, Inputs, shown_in
+from app_pages.gpt.common import NAMES, Inputs
 from core import registry
 from core.cache import load_gpt, load_meta
 from core.gpt.prompt import md_escape, prepare_prompt
 from core.gpt.sampling import MAX_NEW_TOKENS
-from i18n import N_, _, language, number
+from i18n import N_, _, number
 
 DEFAULT_PROMPT = "ROMEO:\nBut soft, what light through yonder window breaks?\n\nJULIET:\n"
 # Plain words: a tab's label is its value in the URL (?gpt_tabs=Attention+maps), so a teacher can share it;
@@ -29,7 +29,7 @@ HELP = {  # tooltips, shown with _()
 }
 RESTARTED = N_("The server restarted, so the text generated before is gone. Your prompt and settings are back: press Generate again.")
 
-show = shown_in(language())  # the format_func of the pickers whose options are words
+show = in_language()  # the format_func of the pickers whose options are words
 st.title(":material/edit_note: " + _("GPT Generation"))
 st.markdown(prose("gpt_intro"))
 with st.expander(_("How a stack of self-attention blocks writes text"), icon=":material/menu_book:"):

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app_pages._ui import compute, prose, run_page
+from app_pages._ui import compute, in_language, prose, run_page
 from core.cache import scheduler, trainer_queue
 from i18n import N_, _, language, ngettext, number, speaking
 
@@ -41,17 +41,6 @@ BUTTONS = {
 }
 # Redraw timers; slower while a GAN waits in line, where only its place changes.
 DIGIT_TICK_S, TOY_TICK_S, REPLAY_TICK_S, WAITING_TICK_S = 1.0, 0.5, 0.5, 3.0
-
-
-def shown_in(lang: str, show=_):
-    """A format_func bound to lang, the language of this run (AppTest formats a widget's value again after the
-    run, where no session says which language)."""
-
-    def shown(option) -> str:
-        with speaking(lang):
-            return show(option)
-
-    return shown
 
 
 def learning_rate(lr: float) -> str:
@@ -115,7 +104,7 @@ def controls(prefix: str, live, on_reset) -> None:
             label, icon = BUTTONS[name]
             tip = _(HELP[name]) if name in HELP else None
             row.button(_(label), icon=f":material/{icon}:", key=f"{prefix}_{name}", on_click=click, help=tip, **options)
-        c, lr_text = st.columns(4), shown_in(language(), learning_rate)
+        c, lr_text = st.columns(4), in_language(learning_rate)
         lr_g = c[0].select_slider(_("Generator learning rate"), LR_CHOICES, s.lr_g, format_func=lr_text, key=f"{prefix}_lr_g")
         lr_d = c[1].select_slider(_("Discriminator learning rate"), LR_CHOICES, s.lr_d, format_func=lr_text, key=f"{prefix}_lr_d")
         batch = c[2].select_slider(_("Batch size"), BATCH_CHOICES, s.batch_size, key=f"{prefix}_batch")

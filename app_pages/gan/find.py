@@ -7,12 +7,12 @@ import streamlit as st
 import torch
 
 from app_pages import drawing
-from app_pages._ui import compute, load, prose, session_owner, to_image
-from app_pages.gan.common import CHART, guarded, problem_text, shown_in
+from app_pages._ui import compute, in_language, load, prose, session_owner, to_image
+from app_pages.gan.common import CHART, guarded, problem_text
 from core.cache import load_generator, scheduler
 from core.gan.inversion import Inversion
 from figures import gan as figs
-from i18n import N_, _, language, number, percent
+from i18n import N_, _, number, percent
 
 PRIOR_CHOICES = [round(i * 0.005, 3) for i in range(21)]  # the search's pull towards typical noise: 0 to 0.1
 HELP = {  # tooltips, shown with _()
@@ -79,7 +79,7 @@ def show() -> None:
         prior = row.select_slider(  # not st.slider: its format="%.3f" writes 0.010 in every language
             _("Pull towards typical noise"),
             PRIOR_CHOICES,
-            format_func=shown_in(language(), lambda w: number(w, 3)),
+            format_func=in_language(lambda w: number(w, 3)),
             key="gan_find_prior",
             width=220,
             help=_(HELP["prior"]),

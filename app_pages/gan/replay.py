@@ -7,14 +7,14 @@ import re
 
 import streamlit as st
 
-from app_pages._ui import load, prose
-from app_pages.gan.common import CHART, REPLAY_TICK_S, download, guarded, shown_in
+from app_pages._ui import in_language, load, prose
+from app_pages.gan.common import CHART, REPLAY_TICK_S, download, guarded
 from core import registry
 from core.cache import load_gan_history
 from core.gpt.prompt import _machine as machine  # the metadata's "x86_64 CPU, 1 thread", in the learner's language
 from figures import gan as figs
 from figures.pictures import png_bytes
-from i18n import N_, _, language, number, percent
+from i18n import N_, _, number, percent
 
 HELP = {  # tooltips, shown with _()
     "confident": N_("Samples the classifier is ≥90% sure about"),
@@ -97,9 +97,7 @@ def show() -> None:
                 st.session_state.replay_playing = False
                 st.rerun()  # reached the end: a full rerun drops the timer
             st.session_state.replay_step = steps[i + 1]
-        step = st.select_slider(
-            _("Training moment (step)"), options=steps, key="replay_step", format_func=shown_in(language(), number)
-        )
+        step = st.select_slider(_("Training moment (step)"), options=steps, key="replay_step", format_func=in_language(number))
         view = figs.replay_moment(tensors, meta, steps.index(step), stretch=st.session_state.get("replay_stretch", False))
         m = view["moment"]
         left, right = st.columns([2, 3])

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._ui import compute, hold, prose, session_owner
-from app_pages.gan.common import CHART, TOY_TICK_S, controls, redrawn, shown_in, status_line
+from app_pages._ui import compute, hold, in_language, prose, session_owner
+from app_pages.gan.common import CHART, TOY_TICK_S, controls, redrawn, status_line
 from core.cache import trainer_queue
 from core.gan.live import LiveToyGAN
 from core.gan.model import TrainSettings
 from core.gan.toy import DISTRIBUTIONS, TOY_SETTINGS
 from figures import gan as figs
-from i18n import N_, _, language, number, percent
+from i18n import N_, _, number, percent
 
 HELP = {  # tooltips, shown with _()
     "modes": N_("A mode counts when it gets at least a quarter of its fair share of generated points."),
@@ -26,7 +26,7 @@ def new_toy(dist: str, seed: int, settings: TrainSettings) -> LiveToyGAN:
 
 def show() -> None:
     """The toy GAN lives in the session (toy_gan), a new one for each distribution picked."""
-    label = shown_in(language())  # the format_func of the picker whose options are words
+    label = in_language()  # the format_func of the picker whose options are words
     st.markdown(prose("gan_toy"))
     dist = st.selectbox(_("Real data"), list(DISTRIBUTIONS), key="toy_dist", format_func=lambda k: label(DISTRIBUTIONS[k]().label))
     toy = st.session_state.get("toy_gan")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from core import registry
 from core.gpt.model import LanguageModel
 from core.gpt.prompt import Prompt
-from i18n import N_, _, number, speaking
+from i18n import N_, _, number
 
 NAMES = registry.names(page="gpt_generation")
 REDRAW_S = 0.15  # redraw streamed text about 7 times a second: smooth enough, and twenty pages redrawing
@@ -66,14 +66,3 @@ def follow(service, ids: list[int], length: int, seed: int, sampling: dict, stat
         yield decode(request.new_ids)
     finally:
         request.cancel()
-
-
-def shown_in(lang: str):
-    """A format_func that translates options into lang, the language of this run (bound now, as AppTest
-    formats a widget's value again after the run, where no session says which language)."""
-
-    def show(option: str) -> str:
-        with speaking(lang):
-            return _(option)
-
-    return show

@@ -8,11 +8,11 @@ import time
 
 import streamlit as st
 
-from app_pages._ui import prose, remember_run
-from app_pages.gpt.common import FAILED, GenerationFailed, Inputs, follow, shown_in
+from app_pages._ui import in_language, prose, remember_run
+from app_pages.gpt.common import FAILED, GenerationFailed, Inputs, follow
 from core.cache import generation_service
 from core.gpt.prompt import result_caption, text_box
-from i18n import N_, _, language, number
+from i18n import N_, _, number
 
 # Characters shown per second: the display only. The keys are the radio's values (and the URL's), shown translated.
 TYPING = {N_("as written"): None, N_("fast"): 80, N_("slow"): 20}
@@ -33,7 +33,7 @@ def show(inputs: Inputs) -> None:
     speed = b3.radio(
         _("Typing speed"),
         list(TYPING),
-        format_func=shown_in(language()),
+        format_func=in_language(),
         horizontal=True,
         key="gpt_typing",
         bind="query-params",

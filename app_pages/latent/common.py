@@ -11,7 +11,7 @@ import streamlit as st
 import torch
 
 from core.vae import latent
-from i18n import N_, _, percent, speaking
+from i18n import N_, _, percent
 
 # Plain words: a tab's label is its value in the URL (?ls_tab=Interpolation); _ui.tabs shows them translated
 # and a Portuguese link opens the same tab.
@@ -60,17 +60,6 @@ class Context:
     @property
     def digits(self) -> torch.Tensor:
         return self.data["digits"]
-
-
-def shown_in(lang: str):
-    """A format_func that translates options into lang, the language of this run (bound now: AppTest formats a
-    widget's value again after the run, where no session says which language)."""
-
-    def show(option: str) -> str:
-        with speaking(lang):
-            return _(option)
-
-    return show
 
 
 def glossary_link(where=st) -> None:

@@ -6,12 +6,12 @@ import streamlit as st
 import torch
 
 from app_pages import drawing
-from app_pages._ui import compute, prose
-from app_pages.latent.common import DICE, IMG, NO_BAR, PNG, Context, encode_drawing, randomize, shown_in
+from app_pages._ui import compute, in_language, prose
+from app_pages.latent.common import DICE, IMG, NO_BAR, PNG, Context, encode_drawing, randomize
 from core.vae import latent
 from figures import latent as figs
 from figures.pictures import image_grid, png_bytes
-from i18n import N_, _, language, number
+from i18n import N_, _, number
 
 # The paths: the radio's values (and the URL's), shown translated.
 METHODS = [N_("linear"), N_("spherical")]
@@ -39,7 +39,7 @@ def show(ctx: Context) -> None:
     method = row.radio(
         _("Path"),
         METHODS,
-        format_func=shown_in(language()),
+        format_func=in_language(),
         key=method_key,
         horizontal=True,
         help=_(HELP["path"]),

@@ -9,13 +9,13 @@ import streamlit as st
 import torch
 
 from app_pages import drawing
-from app_pages._ui import compute, prose, to_image
-from app_pages.latent.common import DICE, MAP_BAR, NO_BAR, NO_CLASSIFIER, PNG, Context, encode_drawing, reads, set_z, shown_in
+from app_pages._ui import compute, in_language, prose, to_image
+from app_pages.latent.common import DICE, MAP_BAR, NO_BAR, NO_CLASSIFIER, PNG, Context, encode_drawing, reads, set_z
 from core.vae import latent
 from figures import latent as figs
 from figures.latent import coords
 from figures.pictures import png_bytes
-from i18n import N_, _, language, number
+from i18n import N_, _, number
 
 # The map's backgrounds: the radio's values (and the URL's), shown translated.
 BACKGROUNDS = [N_("decoded digits"), N_("classifier's reading"), N_("nothing")]
@@ -99,7 +99,7 @@ def show(ctx: Context) -> None:
 def explore(ctx: Context, drawn_mu=None) -> None:
     """Sliders, the decoded image and, in 2-D, the map (with the learner's drawing, if any, at drawn_mu).
     A fragment: a slider move or a click reruns only this."""
-    words = shown_in(language())
+    words = in_language()
     name, model, data, lo, hi, classifier = ctx.name, ctx.model, ctx.data, ctx.lo, ctx.hi, ctx.classifier
     dim, kl = model.latent_dim, data["kl_per_dim"]
     if dim == 2:
