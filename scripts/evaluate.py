@@ -21,11 +21,8 @@ from core.checkpoint import WeightsError, load_meta
 from core.classifier import accuracy, gaussian_stats, load_classifier, predict
 from core.data import load_mnist, load_shakespeare
 from core.gan.history import score_generator
-from core.gan.model import load_generator
-from core.gpt.model import load_gpt
 from core.gpt.train import full_loss, split
 from core.vae.model import evaluate as vae_evaluate
-from core.vae.model import load_vae
 
 
 class Data:
@@ -47,20 +44,20 @@ class Data:
 
 def measure(name: str, data: Data, quick: bool) -> tuple[float, str, bool]:
     """The model's metric, recomputed; a note with the other figures; whether those meet their target."""
-    family = registry.entry(name).family
+    family, model = registry.entry(name).family, registry.load(name)
     if family == "classifier":
         x, y = data.mnist_test()
-        return accuracy(load_classifier(), x, y), "", True
+        return accuracy(model, x, y), "", True
     if family == "vae":
         x, _ = data.mnist_test()
-        r = vae_evaluate(load_vae(name), x)
+        r = vae_evaluate(model, x)
         return r["loss"], f"recon {r['recon']:.2f} + KL {r['kl']:.2f}", True
     if family == "gan":
         meta = load_meta("gan")["metrics"]
         x, _ = data.mnist_test()
         classifier = load_classifier()
         _, feats = predict(classifier, x)
-        s = score_generator(load_generator(), classifier, gaussian_stats(feats), n=meta["eval_samples"], seed=meta["eval_seed"])
+        s = score_generator(model, classifier, gaussian_stats(feats), n=meta["eval_samples"], seed=meta["eval_seed"])
         shares = s["shares"]
         ok_shares = all(0.05 <= p <= 0.15 for p in shares)
         note = (
@@ -68,7 +65,6 @@ def measure(name: str, data: Data, quick: bool) -> tuple[float, str, bool]:
             f"FD {s['fid']:.2f} (metadata {meta['fid']:.2f}, floor {meta['fid_floor']:.2f})"
         )
         return s["confident_share"], note, ok_shares
-    model = load_gpt(name)
     text = data.shakespeare()
     _, val = split(torch.tensor(model.tokenizer.encode(text), dtype=torch.long))
     block = load_meta(name)["metrics"]["eval_block_size"]

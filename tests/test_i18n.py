@@ -69,7 +69,8 @@ def test_translation_and_number_formats_follow_the_language():
         assert _("Home") == "Início"
         assert number(14055) == "14.055" and number(1.6, 2) == "1,60" and percent(0.668, 1) == "66,8%"
         assert _("a string nobody translated") == "a string nobody translated"
-        assert ngettext("{n} step", "{n} steps", 1) != ngettext("{n} step", "{n} steps", 2) or True
+        assert ngettext("{n} epoch", "{n} epochs", 1) == "{n} época" and ngettext("{n} epoch", "{n} epochs", 2) == "{n} épocas"
+    assert ngettext("{n} epoch", "{n} epochs", 1) == "{n} epoch" and ngettext("{n} epoch", "{n} epochs", 2) == "{n} epochs"
 
 
 @pytest.mark.parametrize(

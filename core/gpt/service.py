@@ -25,7 +25,6 @@ class GenerationService:
         self.owner = f"generate:{name}"  # the batch takes its turns like one more session
         self._lock = threading.Lock()
         self._stepping = False
-        self.error: str | None = None  # the last unexpected failure, for the pages to report
 
     def submit(
         self,
@@ -51,8 +50,7 @@ class GenerationService:
         """One batched decoding step, on a scheduler worker; False when there is nothing left to do."""
         try:
             more = self.decoder.step()
-        except Exception as e:  # the decoder fails its own requests; this keeps the service alive
-            self.error = f"{type(e).__name__}: {e}"
+        except Exception:  # the decoder fails its own requests (each says why); this keeps the service alive
             more = False
         if more:
             return True
