@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from core.checkpoint import load_meta, load_state
 from core.data import batches
-from core.distributed import grad_sync
+from core.distributed import backward_in_micro_batches
 
 
 @dataclass(frozen=True)
@@ -76,12 +76,10 @@ def train_epoch(
         dx, dy = (torch.randint(-2, 3, (2,), generator=generator, device=generator.device)).tolist()
         x = torch.roll(images[idx], shifts=(dy, dx), dims=(2, 3))
         optimizer.zero_grad(set_to_none=True)
-        loss_sum = 0.0
-        for i, (xb, yb) in enumerate(zip(x.chunk(accum), labels[idx].chunk(accum))):
-            with grad_sync(model, sync=i == accum - 1):
-                loss = F.cross_entropy(model(xb), yb)
-                (loss / accum if accum > 1 else loss).backward()
-            loss_sum += loss.item()
+        losses = backward_in_micro_batches(
+            model, zip(x.chunk(accum), labels[idx].chunk(accum)), lambda xb, yb: F.cross_entropy(model(xb), yb), accum
+        )
+        loss_sum = sum(loss.item() for loss in losses)
         optimizer.step()
         total += loss_sum / accum
         steps += 1

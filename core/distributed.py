@@ -184,6 +184,23 @@ def grad_sync(model: nn.Module, sync: bool):
     return model.no_sync() if not sync and isinstance(model, DDP) else nullcontext()
 
 
+def backward_in_micro_batches(model: nn.Module, micro_batches, loss_of, accum: int) -> list:
+    """The gradients of a whole batch, `accum` micro-batches at a time. Each loss is scaled by 1/accum, so the
+    gradients add up to the whole batch's, and under DDP only the last backward all-reduces.
+
+    micro_batches yields each micro-batch's arguments for loss_of, which returns the loss, or a tuple whose
+    first item is the loss. Returns what loss_of returned, one per micro-batch.
+    """
+    outs = []
+    for i, args in enumerate(micro_batches):
+        with grad_sync(model, sync=i == accum - 1):
+            out = loss_of(*args)
+            loss = out[0] if isinstance(out, tuple) else out
+            (loss / accum if accum > 1 else loss).backward()
+        outs.append(out)
+    return outs
+
+
 def unwrap(model: nn.Module) -> nn.Module:
     """The module inside a DDP wrapper (for its attributes), or the module itself."""
     return model.module if isinstance(model, DDP) else model

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from core.distributed import grad_sync
+from core.distributed import backward_in_micro_batches
 from core.gpt.model import GPTConfig
 
 
@@ -107,13 +107,14 @@ def train_step(model, optimizer, x, y, cfg: TrainConfig, it: int, autocast_dtype
     """
     for group in optimizer.param_groups:
         group["lr"] = lr_at(it, cfg)
+
+    def loss_of(xb, yb):
+        with torch.autocast(device_type=xb.device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+            return model(xb, yb)[1]
+
     optimizer.zero_grad(set_to_none=True)
     total = 0.0
-    for i, (xb, yb) in enumerate(zip(x.chunk(accum), y.chunk(accum))):
-        with grad_sync(model, sync=i == accum - 1):
-            with torch.autocast(device_type=xb.device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-                _, loss = model(xb, yb)
-            (loss / accum if accum > 1 else loss).backward()
+    for loss in backward_in_micro_batches(model, zip(x.chunk(accum), y.chunk(accum)), loss_of, accum):
         total = total + loss.detach()
     if cfg.grad_clip:
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from core import registry
 from core.checkpoint import load_meta, load_state
 from core.data import batches
-from core.distributed import grad_sync, unwrap
+from core.distributed import backward_in_micro_batches, unwrap
 from i18n import N_, Message
 
 
@@ -153,13 +153,14 @@ def train_epoch(
             eps = keep(torch.randn((len(idx), vae.latent_dim), generator=generator, device=images.device, dtype=images.dtype)).chunk(
                 accum
             )
+
+        def terms(xb, e):
+            logits, mu, logvar = model(xb, eps=e)
+            return vae_loss(logits, xb, mu, logvar, vae.cfg.beta)  # (loss, recon, kl)
+
         optimizer.zero_grad(set_to_none=True)
         parts = torch.zeros(3)
-        for i, xb in enumerate(x.chunk(accum)):
-            with grad_sync(model, sync=i == accum - 1):
-                logits, mu, logvar = model(xb, eps=eps[i])
-                loss, recon, kl = vae_loss(logits, xb, mu, logvar, vae.cfg.beta)
-                (loss / accum if accum > 1 else loss).backward()
+        for loss, recon, kl in backward_in_micro_batches(model, zip(x.chunk(accum), eps), terms, accum):
             parts += torch.tensor([loss.item(), recon.item(), kl.item()])
         optimizer.step()
         parts /= accum
