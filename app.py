@@ -11,10 +11,12 @@ machines lack, and there they showed as empty boxes.
 import streamlit as st
 
 from app_pages._ui import choose_language, run_page
+from core.cache import start_text_generator
 from i18n import _
 
 st.set_page_config(page_title="GenLab", page_icon=":material/science:", layout="wide")
 choose_language()
+start_text_generator()  # once per server: the first Generate finds it ready
 
 pages = [
     st.Page("app_pages/home.py", title=_("Home"), icon=":material/home:", default=True),

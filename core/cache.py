@@ -6,6 +6,7 @@ no training, no in-place changes). Anything a session trains lives in st.session
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import torch
 from core import checkpoint, classifier
 from core.gan import model as gan
 from core.gpt import model as gpt
+from core.gpt.remote import DecodeProcess, RemoteService
 from core.gpt.service import GenerationService
 from core.janitor import SessionJanitor
 from core.scheduler import Scheduler, get_scheduler
@@ -85,7 +87,15 @@ def janitor() -> SessionJanitor | None:
 
 
 @st.cache_resource(show_spinner=False)
-def _generation_service(name: str, directory: str) -> GenerationService:
+def _decode_in_a_process() -> bool:
+    """Text generation runs in a process of its own (core/gpt/remote.py) unless GENLAB_DECODE_PROCESS=0; on
+    Windows, where a child cannot inherit the pipe, in the server's process on the scheduler (core/gpt/service.py)."""
+    return os.environ.get("GENLAB_DECODE_PROCESS", "1" if os.name == "posix" else "0") == "1"
+
+
+def _generation_service(name: str, directory: str):
+    if _decode_in_a_process():
+        return DecodeProcess.shared(directory).service(name, _gpt(name, directory))
     return GenerationService(_gpt(name, directory), get_scheduler(), name=name)
 
 
@@ -119,7 +129,15 @@ def load_gpt(name: str):
     return _gpt(name, _dir())
 
 
-def generation_service(name: str) -> GenerationService:
+def start_text_generator() -> None:
+    """In a real server, start the text generator's process with the server (AppTest starts it on first use)."""
+    from streamlit.runtime import Runtime
+
+    if Runtime.exists() and _decode_in_a_process():
+        DecodeProcess.shared(_dir()).start()
+
+
+def generation_service(name: str) -> GenerationService | RemoteService:
     """Batched text generation for every session at once, for one shipped language model."""
     return _generation_service(name, _dir())
 

@@ -596,6 +596,13 @@ def tracebacks_since(run: Run, offsets: list[int]) -> list[dict]:
 async def scenario_generate(run: Run, res: dict) -> None:
     n, timeout_s = run.args.students or run.args.generate_students, run.args.gen_timeout
 
+    # A teacher starts the server before the class comes: the server's very first Generate (which may wait
+    # for the text generator's process to start) is not the figure a student sees.
+    run.mark("generate: warm-up (not counted)")
+    warm = (await start_students(run, 1, "warm", "gpt-generation"))[0]
+    res["warm_up"] = await warm.generate(timeout_s)
+    await close_all([warm])
+
     run.mark("generate: 1 student alone")
     solo = (await start_students(run, 1, "solo", "gpt-generation"))[0]
     res["solo"] = await solo.generate(timeout_s)

@@ -66,6 +66,15 @@ def app():
     return at
 
 
+@pytest.fixture(autouse=True)
+def _stop_decoding_processes():
+    """Each test's weights folder gets its own text-generation process (core/gpt/remote.py): stop them after it."""
+    yield
+    from core.gpt.remote import DecodeProcess
+
+    DecodeProcess.close_all()
+
+
 def no_errors(at) -> None:
     """The page ran without an exception and shows no error box."""
     assert not at.exception, [e.value for e in at.exception]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from typing import Callable
 
 import torch
 
@@ -44,12 +45,16 @@ class DecodeRequest:
         self.cancelled = False
         self.error: str | None = None
         self.submitted_at = time.perf_counter()
+        self.on_cancel: Callable[[], None] | None = None  # a decoder in another process is told here
+        self.position = 0  # its place in line there, as last reported (core/gpt/remote.py)
         self.first_token_at: float | None = None
         self.finished_at: float | None = None
         self._changed = threading.Condition()
 
     def cancel(self) -> None:
         """Stop writing: the request leaves the batch at the next step (what was written is kept)."""
+        if not self.cancelled and not self.done and self.on_cancel is not None:
+            self.on_cancel()
         self.cancelled = True
 
     def wait(self, n_have: int, timeout: float | None = None) -> bool:
@@ -108,18 +113,11 @@ class BatchDecoder:
         seed: int | None = None,
     ) -> DecodeRequest:
         """Queue a request; it joins the batch at the next step with a free row."""
-        model = self.model
-        check_sampling(max_new_tokens, temperature, top_k, top_p, model.vocab_size)
-        ids = list(ids)
-        if not ids:  # an empty prompt starts from a newline, as stream() does
-            if getattr(model, "tokenizer", None) is None:
-                raise ValueError("ids must hold at least one token (this model has no tokenizer to start from '\\n')")
-            ids = model.tokenizer.encode("\n")
-        if not all(isinstance(i, int) and 0 <= i < model.vocab_size for i in ids):
-            raise ValueError(f"ids must be integers from 0 to {model.vocab_size - 1}")
-        # only the last window can influence the next token
-        request = DecodeRequest(ids[-model.block_size :], max_new_tokens, temperature, top_k, top_p, seed)
-        if max_new_tokens == 0:
+        return self.enqueue(new_request(self.model, ids, max_new_tokens, temperature, top_k, top_p, seed))
+
+    def enqueue(self, request: DecodeRequest) -> DecodeRequest:
+        """Queue a request made by new_request() for this decoder's model."""
+        if request.max_new_tokens == 0:
             request._finish()
             return request
         with self._lock:
@@ -298,6 +296,28 @@ class BatchDecoder:
             except Exception as e:
                 failed.update((i, _failure(e)) for i in members)
         return parts
+
+
+def new_request(
+    model: LanguageModel,
+    ids: list[int],
+    max_new_tokens: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    seed: int | None = None,
+) -> DecodeRequest:
+    """A checked request for `model` (ValueError on settings that make no sense), its prompt cut to one window."""
+    check_sampling(max_new_tokens, temperature, top_k, top_p, model.vocab_size)
+    ids = list(ids)
+    if not ids:  # an empty prompt starts from a newline, as stream() does
+        if getattr(model, "tokenizer", None) is None:
+            raise ValueError("ids must hold at least one token (this model has no tokenizer to start from '\\n')")
+        ids = model.tokenizer.encode("\n")
+    if not all(isinstance(i, int) and 0 <= i < model.vocab_size for i in ids):
+        raise ValueError(f"ids must be integers from 0 to {model.vocab_size - 1}")
+    # only the last window can influence the next token
+    return DecodeRequest(ids[-model.block_size :], max_new_tokens, temperature, top_k, top_p, seed)
 
 
 def _failure(e: Exception) -> str:
