@@ -8,7 +8,7 @@ follow() among it). Every word shown goes through _() (catalog: i18n/locales/pt_
 import streamlit as st
 
 from app_pages._ui import in_language, load, lost_run_notice, prose, tabs
-from app_pages.gpt import attention, card, compare, generate, odds
+from app_pages.gpt import attention, card, compare, generate, ladder, odds
 from app_pages.gpt.common import NAMES, Inputs
 from core import registry
 from core.cache import load_gpt, load_meta
@@ -19,7 +19,7 @@ from i18n import N_, _, number
 DEFAULT_PROMPT = "ROMEO:\nBut soft, what light through yonder window breaks?\n\nJULIET:\n"
 # Plain words: a tab's label is its value in the URL (?gpt_tabs=Attention+maps), so a teacher can share it;
 # _ui.tabs shows them translated and a Portuguese link opens the same tab.
-TABS = [N_("Generate"), N_("Side by side"), N_("Next-character odds"), N_("Attention maps"), N_("Model card")]
+TABS = [N_("Generate"), N_("Side by side"), N_("Lecture ladder"), N_("Next-character odds"), N_("Attention maps"), N_("Model card")]
 HELP = {  # tooltips, shown with _()
     "prompt": N_("Any text. Characters the model never saw are replaced or dropped; only the last {n} characters reach the model."),
     "seed": N_("The same seed and settings give the same text."),
@@ -76,13 +76,16 @@ settings = dict(seed=int(seed), temperature=float(temperature), top_k=int(top_k)
 inputs = Inputs(name, model, meta, raw, prompt, int(length), int(seed), sampling, settings)
 
 # Only the open tab runs (on_change="rerun"): twenty students generating do not also compute attention maps.
-tab_gen, tab_cmp, tab_odds, tab_attn, tab_card = tabs(TABS, key="gpt_tabs", bind="query-params", on_change="rerun")
+tab_gen, tab_cmp, tab_ladder, tab_odds, tab_attn, tab_card = tabs(TABS, key="gpt_tabs", bind="query-params", on_change="rerun")
 if tab_gen.open:
     with tab_gen:
         generate.show(inputs)
 if tab_cmp.open:
     with tab_cmp:
         compare.show(inputs)
+if tab_ladder.open:
+    with tab_ladder:
+        ladder.show(inputs)
 if tab_odds.open:
     with tab_odds:
         odds.show(inputs)

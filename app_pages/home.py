@@ -70,6 +70,21 @@ def model_line(name: str) -> str | None:
     return line
 
 
+def ladder_line() -> str | None:
+    """The lecture ladder in one line: its rungs, from the first rung's validation loss to the last's."""
+    try:
+        first, last = (load_meta(name)["metrics"]["val_loss"] for name in (registry.LADDER[0], registry.LADDER[-1]))
+    except WeightsError as e:
+        weights_error(e)
+        return None
+    return _(
+        "**The lecture, step by step** (tab *Lecture ladder*): {n} models from the bigram to the full GPT, "
+        "trained alike · validation loss {first} → {last}"
+    ).format(  # fmt: skip
+        n=len(registry.LADDER), first=number(first, 2), last=number(last, 2)
+    )
+
+
 st.title(":material/science: GenLab")
 st.markdown(prose("home_intro"))
 
@@ -86,12 +101,14 @@ for page in pages:
         for name in registry.names(page=page):
             if line := model_line(name):
                 st.markdown(line)
+        if page == "gpt_generation" and (line := ladder_line()):
+            st.markdown(line)
         st.page_link(f"app_pages/{page}.py", icon=":material/arrow_forward:")
 
 with st.container(border=True):
     st.markdown(prose("home_helpers"))
     for model in registry.MODELS:
-        if model.page is None and (line := model_line(model.name)):
+        if model.page is None and not model.ladder and (line := model_line(model.name)):
             st.markdown(line)
 
 st.page_link(

@@ -24,6 +24,7 @@ class ShippedModel:
     target: str | None = None  # e.g. "≤ 145"; None: the figure is shown, not judged
     meets: Callable[[float], bool] | None = None
     page: str | None = None  # the page that plays with it (app_pages/<page>.py)
+    ladder: bool = False  # a rung of the lecture ladder (the GPT page's Ladder tab; core/gpt/ladder.py builds it)
 
 
 MODELS: tuple[ShippedModel, ...] = (
@@ -106,6 +107,25 @@ MODELS: tuple[ShippedModel, ...] = (
         "≥ 0.990",
         lambda v: v >= 0.990,
     ),
+)
+
+# The lecture, step by step: from the bigram to the full GPT, one idea per rung, all trained on one budget.
+_RUNGS = {
+    "ladder-bigram": N_("Bigram"),
+    "ladder-attention": N_("Self-attention (one head)"),
+    "ladder-multihead": N_("Multi-head attention"),
+    "ladder-feedforward": N_("Feed-forward"),
+    "ladder-blocks": N_("Stacked blocks"),
+    "ladder-residual": N_("Residual connections"),
+    "ladder-layernorm": N_("LayerNorm"),
+    "ladder-dropout": N_("Dropout"),
+}
+LADDER = tuple(_RUNGS)
+MODELS += tuple(
+    ShippedModel(
+        name, "gpt", label, f"python scripts/train_ladder.py --rungs {name}", "tiny Shakespeare", "val_loss", 0.01, ladder=True
+    )  # fmt: skip
+    for name, label in _RUNGS.items()
 )
 BY_NAME = {m.name: m for m in MODELS}
 

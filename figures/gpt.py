@@ -128,3 +128,43 @@ def loss_curve(curve: list[dict]) -> go.Figure:
         yaxis_title=_("loss (nats per character)"),
     )
     return fig
+
+
+def ladder_chart(labels: list[str], val: list[list[float]], train: list[list[float]], references: dict[str, float],
+                 picked: int | None = None) -> go.Figure:  # fmt: skip
+    """The lecture ladder: each rung's loss at every seed it was trained with (val[i], train[i]), the
+    mean joined by a line, and the references (a label -> a loss) as horizontal lines. picked: the rung
+    ringed as the one on show."""
+    x = list(range(len(labels)))
+    fig = go.Figure()
+    for split, losses, dash in ((N_("val"), val, "solid"), (N_("train"), train, "dot")):
+        means = [float(np.mean(seeds)) for seeds in losses]
+        fig.add_trace(go.Scatter(x=x, y=means, name=_(split), mode="lines", line=dict(dash=dash), legendgroup=split))
+        fig.add_trace(
+            go.Scatter(
+                x=[i for i, seeds in enumerate(losses) for _seed in seeds],
+                y=[v for seeds in losses for v in seeds],
+                mode="markers",
+                marker=dict(size=8, opacity=0.7),
+                name=_("{split}, each seed").format(split=_(split)),
+                legendgroup=split,
+                hovertemplate="%{y:.3f}<extra></extra>",
+            )
+        )
+    for label, loss in references.items():
+        fig.add_hline(y=loss, line=dict(color="grey", dash="dash", width=1), annotation_text=label,
+                      annotation_position="top right")  # fmt: skip
+    if picked is not None:
+        y = float(np.mean(val[picked]))
+        fig.add_trace(go.Scatter(x=[picked], y=[y], mode="markers", showlegend=False, hoverinfo="skip",
+                                 marker=dict(size=20, color="rgba(0,0,0,0)", line=dict(color="#E45756", width=3))))  # fmt: skip
+    fig.update_layout(
+        height=380,
+        margin=dict(t=40, b=40, l=50, r=20),
+        separators=plotly_separators(),
+        title=_("Loss of each rung after the same training"),
+        xaxis=dict(tickmode="array", tickvals=x, ticktext=labels),
+        yaxis_title=_("loss (nats per character)"),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
+    )
+    return fig

@@ -113,6 +113,26 @@ def _decoder_rates(model, new_chars: int, repeats: int, streams: int = 20) -> tu
     return one, many
 
 
+@torch.inference_mode()
+def _products_alone(model, batch: int, steps: int = 200) -> float:
+    """Steps per second of the model's matrix products alone, one position per row: every layer's
+    query/key/value, projection and feed-forward products and the output layer, with no attention, no
+    LayerNorm, no sampling. Batch 1 reads every weight once per character: the bound on decoding speed."""
+    x = torch.randn(batch, model.cfg.n_embd)
+    layers = [(b.sa.qkv_weight(), b.sa.proj, b.ffwd.net[0], b.ffwd.net[2]) for b in model.blocks]
+
+    def chain():
+        for qkv, proj, up, down in layers:
+            torch.nn.functional.linear(x, qkv)
+            y = proj(x)
+            down(up(y).relu_())
+        model.lm_head(x)
+
+    for _ in range(10):
+        chain()
+    return steps / _seconds(lambda: [chain() for _ in range(steps)])
+
+
 def _batch_rows(name: str, model, new_chars: int, repeats: int) -> list[dict]:
     ids = model.tokenizer.encode(PROMPT)
     one, many = _decoder_rates(model, new_chars, repeats)
@@ -175,6 +195,9 @@ def bench_gpt(
         lecture.tokenizer = model.tokenizer
         rows += _rows("lecture-size GPT", _rates(lecture, ids, new_chars, 1), new_chars)
         rows += _batch_rows("lecture-size GPT", lecture, new_chars, 1)
+        for batch in (1, 20):
+            rows.append({"model": "lecture-size GPT", "metric": f"matrix products alone, {batch} row(s) a step (the bound)",
+                         "value": round(batch * _products_alone(lecture, batch), 1), "unit": "chars/s"})  # fmt: skip
     return rows
 
 

@@ -66,10 +66,16 @@ def measure(name: str, data: Data, quick: bool) -> tuple[float, str, bool]:
         )
         return s["confident_share"], note, ok_shares
     text = data.shakespeare()
-    _, val = split(torch.tensor(model.tokenizer.encode(text), dtype=torch.long))
-    block = load_meta(name)["metrics"]["eval_block_size"]
-    windows = 100 if quick else None
-    return full_loss(model, val, block, max_windows=windows), "100 windows spread over the split" if quick else "whole split", True
+    train, val = split(torch.tensor(model.tokenizer.encode(text), dtype=torch.long))
+    shipped = load_meta(name)["metrics"]
+    block = shipped["eval_block_size"]
+    if quick:
+        return full_loss(model, val, block, max_windows=100), "100 windows spread over the split", True
+    note = "whole split"
+    if "train_loss" in shipped:  # as many windows of the training split, spread over it (scripts/train_gpt.py)
+        train_loss = full_loss(model, train, block, max_windows=(len(val) - 1) // block)
+        note += f"; train loss {train_loss:.4f} (metadata {shipped['train_loss']:.4f})"
+    return full_loss(model, val, block), note, True
 
 
 def main() -> int:
@@ -83,14 +89,14 @@ def main() -> int:
     data = Data(args.data_dir)
 
     failures = 0
-    print(f"{'model':<16} {'metric':<16} {'shipped':>9} {'measured':>9}  {'target':<8} result  notes")
+    print(f"{'model':<20} {'metric':<16} {'shipped':>9} {'measured':>9}  {'target':<8} result  notes")
     for name in args.only or registry.BY_NAME:
         model = registry.entry(name)
         key, tol, target, meets = model.metric, model.tolerance, model.target, model.meets
         try:
             shipped = load_meta(name)["metrics"][key]
         except WeightsError as e:
-            print(f"{name:<16} not shipped: {e}")
+            print(f"{name:<20} not shipped: {e}")
             continue
         value, note, others_ok = measure(name, data, args.quick)
         # a quick GPT run sees part of the split: the figure is a sample, so allow more slack
@@ -100,7 +106,7 @@ def main() -> int:
         ok = agrees and hits
         failures += not agrees or (args.targets and not hits)
         verdict = "ok" if ok else ("DIFFERS" if not agrees else "MISSED")
-        print(f"{name:<16} {key:<16} {shipped:>9.4f} {value:>9.4f}  {target or '-':<8} {verdict:<6}  {note}")
+        print(f"{name:<20} {key:<16} {shipped:>9.4f} {value:>9.4f}  {target or '-':<8} {verdict:<6}  {note}")
     return 1 if failures else 0
 
 

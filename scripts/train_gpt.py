@@ -3,6 +3,7 @@
     python scripts/train_gpt.py --preset cpu        # about 10 minutes on a 2-core CPU -> weights/gpt-shakespeare.*
     python scripts/train_gpt.py --preset lecture --device cuda --compile   # the lecture's model, on a GPU
     python scripts/train_gpt.py --preset bigram     # the baseline -> weights/bigram.*
+    python scripts/train_gpt.py --preset ladder-residual   # one rung of the lecture ladder (scripts/train_ladder.py: all)
     torchrun --standalone --nproc_per_node 4 scripts/train_gpt.py --preset lecture --device cuda   # 4 GPUs
 
 Keeps the checkpoint with the best validation loss (the lecture's model overfits late).
@@ -18,6 +19,7 @@ from torch.distributed.elastic.multiprocessing.errors import record
 import _common
 from core.checkpoint import load_training_state, save_checkpoint, save_training_state
 from core.data import load_shakespeare
+from core.gpt import ladder
 from core.gpt.model import GPT, BigramLanguageModel
 from core.gpt.tokenizer import CharTokenizer
 from core.gpt.train import PRESETS, TrainConfig, estimate_loss, full_loss, get_batch, make_optimizer, split, train_step
@@ -26,7 +28,7 @@ from core.gpt.train import PRESETS, TrainConfig, estimate_loss, full_loss, get_b
 @record  # under torchrun, a failing rank's error heads the launcher's report
 def main():
     p = _common.parser(__doc__.splitlines()[0])
-    p.add_argument("--preset", choices=[*PRESETS, "bigram"], default="cpu")
+    p.add_argument("--preset", choices=[*PRESETS, "bigram", *ladder.CONFIGS], default="cpu")
     p.add_argument("--max-iters", type=int, default=None)
     p.add_argument("--eval-interval", type=int, default=None)
     p.add_argument("--eval-iters", type=int, default=None, help="batches per loss estimate")
@@ -36,7 +38,7 @@ def main():
     p.add_argument("--name", default=None, help="default: gpt-shakespeare, or bigram")
     args = p.parse_args()
     run, device, gen = _common.setup(args)
-    name = args.name or ("bigram" if args.preset == "bigram" else "gpt-shakespeare")
+    name = args.name or ("gpt-shakespeare" if args.preset in PRESETS else args.preset)
 
     text = load_shakespeare(args.data_dir)
     tok = CharTokenizer.from_text(text)
@@ -49,6 +51,10 @@ def main():
             TrainConfig(batch_size=32, max_iters=3000, lr=1e-2, min_lr=1e-3, warmup_iters=0, weight_decay=0.0, eval_interval=500),
         )
         model, block = BigramLanguageModel(tok.vocab_size), 8
+    elif args.preset in ladder.CONFIGS:  # every rung: the ladder's one budget
+        model_cfg, tcfg = ladder.CONFIGS[args.preset], ladder.BUDGET
+        model, block = ladder.build(args.preset, tok.vocab_size), ladder.WIDTH.block_size
+        model_cfg = model_cfg and replace(model_cfg, vocab_size=tok.vocab_size)
     else:
         model_cfg, tcfg = PRESETS[args.preset]
         model_cfg = replace(model_cfg, vocab_size=tok.vocab_size, **({} if args.dropout is None else {"dropout": args.dropout}))
@@ -119,8 +125,11 @@ def main():
 
     model.load_state_dict(best_state)
     val = full_loss(model, val_data, block, device=device)
+    # as many windows of the training split, spread over it: the gap to val shows overfitting
+    train = full_loss(model, train_data, block, max_windows=(len(val_data) - 1) // block, device=device)
     meta = {
         "model": "bigram" if model_cfg is None else "gpt",
+        "seed": args.seed,
         "preset": args.preset,
         "config": asdict(model_cfg) if model_cfg else {"vocab_size": tok.vocab_size},
         "train_config": asdict(tcfg),
@@ -130,7 +139,12 @@ def main():
         "steps": it,
         "best_iter": best_it,
         "wall_time_s": round(elapsed, 1),
-        "metrics": {"val_loss": round(val, 4), "val_loss_estimate": round(best, 4), "eval_block_size": block},
+        "metrics": {
+            "val_loss": round(val, 4),
+            "train_loss": round(train, 4),
+            "val_loss_estimate": round(best, 4),
+            "eval_block_size": block,
+        },
         "headline": f"validation loss {val:.3f}",
         "curve": curve,
     }

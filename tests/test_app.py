@@ -109,6 +109,7 @@ def test_home_and_the_gpt_page_open_in_portuguese():
     assert [t.label for t in at.tabs] == [
         "Gerar",
         "Lado a lado",
+        "Escada da aula",
         "Chances do próximo caractere",
         "Mapas de atenção",
         "Ficha do modelo",

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from figures.gpt import CELL_PX, attention_grid, attention_heatmap, loss_curve, next_char_bars
+from figures.gpt import CELL_PX, attention_grid, attention_heatmap, ladder_chart, loss_curve, next_char_bars
 from i18n import speaking
 
 
@@ -102,3 +102,18 @@ def test_the_figures_speak_the_learners_language():
     assert heat.data[0].customdata[2][0] == "c (#2) olha para a (#0)" and heat.data[0].colorbar.title.text == "peso"
     assert grid.layout.annotations[0].text == "camada 1 · cabeça 1"
     assert [t.name for t in loss.data] == ["treino", "validação"] and loss.layout.xaxis.title.text == "passo"
+
+
+def test_ladder_chart_shows_every_seed_the_means_and_the_references():
+    val = [[2.5, 2.52], [2.3, 2.34], [2.1]]
+    train = [[2.45, 2.47], [2.2, 2.22], [1.9]]
+    fig = ladder_chart(["1", "2", "3"], val, train, {"GPT": 1.6, "Bigram": 2.49}, picked=1)
+    val_mean, val_seeds, train_mean, train_seeds, ring = fig.data
+    assert list(val_mean.y) == pytest.approx([2.51, 2.32, 2.1]) and list(train_mean.y) == pytest.approx([2.46, 2.21, 1.9])
+    assert list(val_seeds.x) == [0, 0, 1, 1, 2] and list(val_seeds.y) == [2.5, 2.52, 2.3, 2.34, 2.1]  # every seed a dot
+    assert len(train_seeds.y) == 5
+    assert list(ring.x) == [1] and ring.y[0] == pytest.approx(2.32)  # the rung on show, ringed at its mean
+    assert {s.y0 for s in fig.layout.shapes} == {1.6, 2.49}  # the shipped models as reference lines
+    assert list(fig.layout.xaxis.ticktext) == ["1", "2", "3"]  # the labels as given
+    with speaking("pt-BR"):
+        assert ladder_chart(["1"], [[2.5]], [[2.4]], {}).data[0].name == "validação"  # the metadata's key, translated

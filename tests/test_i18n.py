@@ -245,5 +245,12 @@ def test_switching_language_keeps_the_gpt_page_as_the_visitor_left_it():
     assert at.selectbox(key="gpt_model").value == "bigram" and at.radio(key="gpt_typing").value == "slow"
     assert at.number_input(key="gpt_seed").value == 42
     assert at.radio(key="gpt_typing").options == ["as written", "fast", "slow"]
-    assert [t.label for t in at.tabs] == ["Generate", "Side by side", "Next-character odds", "Attention maps", "Model card"]
+    assert [t.label for t in at.tabs] == [
+        "Generate",
+        "Side by side",
+        "Lecture ladder",
+        "Next-character odds",
+        "Attention maps",
+        "Model card",
+    ]
     assert at.session_state["gpt_tabs"] == "Generate"

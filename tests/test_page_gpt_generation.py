@@ -16,8 +16,9 @@ import pytest
 import torch
 
 from conftest import no_errors
-from core import registry
+from core import LADDER, registry
 from core.checkpoint import load_meta, save_checkpoint, weights_dir
+from core.gpt import ladder
 from core.gpt.model import GPT, GPT_NAMES, BigramLanguageModel, GPTConfig
 from core.gpt.prompt import visible
 
@@ -95,7 +96,9 @@ def generate(at, prompt: str | None = None, length: int = 30, seed: int = 1):
     return at.session_state["gpt_result"]
 
 
-def test_generate_gives_the_requested_length_and_a_seed_repeats(app, weights):
+@pytest.mark.parametrize("in_a_process", ["1", "0"], ids=["decode-process", "in-process"])
+def test_generate_gives_the_requested_length_and_a_seed_repeats(app, weights, in_a_process, monkeypatch):
+    monkeypatch.setenv("GENLAB_DECODE_PROCESS", in_a_process)  # core/gpt/remote.py, or core/gpt/service.py
     at = open_page(app)
     first = generate(at, "ROMEO:\n", length=40, seed=3)
     no_errors(at)
@@ -137,7 +140,7 @@ def test_compare_step_and_attention(app, weights):
     at.button(key="gpt_compare_go").click().run()
     no_errors(at)
     cmp = at.session_state["gpt_compare"]
-    assert set(cmp["texts"]) == set(GPT_NAMES)  # every model of the page, from the registry
+    assert set(cmp["texts"]) == set(registry.names(page="gpt_generation"))  # every model of the page, from the registry
     assert all(len(text) == 20 for text in cmp["texts"].values())
 
     open_tab(at, "Next-character odds")
@@ -151,6 +154,31 @@ def test_compare_step_and_attention(app, weights):
     at.radio(key="gpt_layer").set_value(n_layer).run()
     no_errors(at)
     assert len(at.get("plotly_chart")) >= 2  # one head's heatmap, every head's heatmaps
+
+
+def test_the_ladder_tab_walks_every_rung_and_writes_beside_the_rung_below(app, weights):
+    at = open_page(app)
+    at.text_area(key="gpt_prompt").set_value("JULIET:\n")
+    at.number_input(key="gpt_len").set_value(15)
+    open_tab(at, "Lecture ladder")
+    no_errors(at)
+    for i, name in enumerate(LADDER):
+        at.select_slider(key="gpt_rung").set_value(name).run()
+        no_errors(at)
+        shown = " ".join(m.value for m in at.markdown)
+        assert f"{i + 1} · {registry.entry(name).label}" in shown
+        assert ("Validation loss" in shown) == (i > 0)  # what the step bought, against the one below
+        [code] = at.code
+        assert code.value == ladder.code(name)  # the real source of what the rung adds
+        charts = [json.loads(c.proto.spec)["data"][0]["type"] for c in at.get("plotly_chart")]
+        assert charts[0] == "scatter" and ("heatmap" in charts) == (name != "ladder-bigram")  # attention where it has it
+    at.button(key="gpt_ladder_race_go").click().run()
+    no_errors(at)
+    race = at.session_state["gpt_ladder_race"]
+    assert list(race["texts"]) == list(LADDER[-2:]) and all(len(t) == 15 for t in race["texts"].values())
+    at.select_slider(key="gpt_rung").set_value(LADDER[0]).run()  # another pair: the old texts are not shown as its own
+    no_errors(at)
+    assert not any(html.escape(t) in h.value for t in race["texts"].values() for h in at.html)
 
 
 def one_head_map(at, says: str) -> dict:

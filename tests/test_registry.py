@@ -41,6 +41,7 @@ def test_names_and_entries_agree():
     for family in FAMILIES:
         assert all(registry.entry(n).family == family for n in registry.names(family=family))
     assert set(registry.names(page="gpt_generation")) == {"gpt-shakespeare", "bigram"}
+    assert registry.LADDER == tuple(m.name for m in registry.MODELS if m.ladder)
     with pytest.raises(ValueError, match="gpt-shakespeare"):  # an unknown name lists the shipped ones
         registry.entry("gpt-2")
 
@@ -66,7 +67,11 @@ def test_evaluate_measures_exactly_the_registry():
 def test_home_shows_a_card_line_per_shipped_model_and_links_to_its_page(app):
     no_errors(app)
     lines = [m.value for m in app.markdown]
+    [ladder] = [v for v in lines if "The lecture, step by step" in v]  # one line for the ladder's rungs
+    assert f"{len(registry.LADDER)} models" in ladder
     for model in registry.MODELS:
+        if model.ladder:
+            continue
         [line] = [v for v in lines if f"(`{model.name}`)" in v]
         assert model.label in line and model.dataset in line
         if model.target:

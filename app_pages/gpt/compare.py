@@ -15,13 +15,21 @@ from i18n import _, ngettext, number
 
 
 def show(inputs: Inputs) -> None:
-    """Every model loads here: one whose weights are missing stops the page in this tab (_ui.load)."""
-    length, seed, sampling = inputs.length, inputs.seed, inputs.sampling
     st.markdown(prose("gpt_compare"))
-    rivals = {n: (load(load_gpt, n), load(load_meta, n)) for n in NAMES}
-    compare_clicked = st.button(_("Compare"), key="gpt_compare_go", type="primary", icon=":material/compare_arrows:")
+    race(NAMES, inputs, key="gpt_compare", button=_("Compare"))
+
+
+def race(names: list[str], inputs: Inputs, key: str, button: str) -> None:
+    """The models `names` write from the same prompt with the same settings, streamed at once, one column each.
+
+    The texts stay in st.session_state[key] until the next click (for these same models). Every model loads
+    here: one whose weights are missing stops the page in this tab (_ui.load).
+    """
+    length, seed, sampling = inputs.length, inputs.seed, inputs.sampling
+    rivals = {n: (load(load_gpt, n), load(load_meta, n)) for n in names}
+    compare_clicked = st.button(button, key=f"{key}_go", type="primary", icon=":material/compare_arrows:")
     cmp_status = st.empty()  # above the texts, as in the Generate tab
-    cols = dict(zip(NAMES, st.columns(len(NAMES)), strict=True))
+    cols = dict(zip(names, st.columns(len(names)), strict=True))
     for n, (_model, n_meta) in rivals.items():
         facts = _("{parameters} parameters · validation loss {loss}").format(
             parameters=number(n_meta["parameters"]), loss=number(n_meta["metrics"]["val_loss"], 2)
@@ -31,13 +39,13 @@ def show(inputs: Inputs) -> None:
     if compare_clicked:
         # every model gets the same text: the prompt fitted to the longest context among them
         shared = prepare_prompt(inputs.model.tokenizer, inputs.raw, max(lm.block_size for lm, _meta in rivals.values())).text
-        cmp = st.session_state["gpt_compare"] = dict(prompt=shared, texts=dict.fromkeys(NAMES, ""), want=length, done=False,
-                                                     settings=inputs.settings)  # fmt: skip
+        cmp = st.session_state[key] = dict(prompt=shared, texts=dict.fromkeys(names, ""), want=length, done=False,
+                                           settings=inputs.settings)  # fmt: skip
         runs = [follow(generation_service(n), lm.tokenizer.encode(shared), length, seed, sampling, cmp_status)
                 for n, (lm, _meta) in rivals.items()]  # fmt: skip
         try:
             for texts in zip_longest(*runs):  # a run that has finished gives None: keep its last text
-                cmp["texts"].update({n: t for n, t in zip(NAMES, texts, strict=True) if t is not None})
+                cmp["texts"].update({n: t for n, t in zip(names, texts, strict=True) if t is not None})
                 for n, text in cmp["texts"].items():
                     boxes[n].html(text_box(shared, text))
                 fewest = min(map(len, cmp["texts"].values()))
@@ -49,7 +57,7 @@ def show(inputs: Inputs) -> None:
         finally:
             for run in runs:
                 run.close()
-    if cmp := st.session_state.get("gpt_compare"):
+    if (cmp := st.session_state.get(key)) and list(cmp["texts"]) == list(names):
         for n, box in boxes.items():
             box.html(text_box(cmp["prompt"], cmp["texts"].get(n, "")))
         n = max(map(len, cmp["texts"].values()))

@@ -54,6 +54,10 @@ class GPTConfig:
     n_head: int = 6
     n_layer: int = 6
     dropout: float = 0.2
+    # The lecture adds these ideas one at a time (core/gpt/ladder.py); the GPT has them all.
+    feed_forward: bool = True
+    residual: bool = True
+    layer_norm: bool = True
 
 
 class Head(nn.Module):
@@ -166,15 +170,23 @@ class Block(nn.Module):
 
     def __init__(self, cfg: GPTConfig):
         super().__init__()
+        norm = nn.LayerNorm if cfg.layer_norm else nn.Identity
+        self.ln1 = norm(cfg.n_embd)
         self.sa = MultiHeadAttention(cfg)
-        self.ffwd = FeedForward(cfg)
-        self.ln1 = nn.LayerNorm(cfg.n_embd)
-        self.ln2 = nn.LayerNorm(cfg.n_embd)
+        self.ln2 = norm(cfg.n_embd) if cfg.feed_forward else None
+        self.ffwd = FeedForward(cfg) if cfg.feed_forward else None
+        self.residual = cfg.residual
 
     def forward(self, x, cache: KVCache | None = None, layer: int = 0):
-        x = x + self.sa(self.ln1(x), cache, layer)  # residual: gradients flow straight down the stack
-        x = x + self.ffwd(self.ln2(x))
+        x = self.join(x, self.sa(self.ln1(x), cache, layer))
+        if self.ffwd is not None:
+            x = self.join(x, self.ffwd(self.ln2(x)))
         return x
+
+    def join(self, x, branch):
+        """Residual: add the branch to its input, so gradients flow straight down the stack.
+        Without it the branch replaces its input, and a deep stack trains badly."""
+        return x + branch if self.residual else branch
 
 
 class KVCache:
@@ -272,7 +284,7 @@ class GPT(LanguageModel):
         self.token_embedding_table = nn.Embedding(cfg.vocab_size, cfg.n_embd)
         self.position_embedding_table = nn.Embedding(cfg.block_size, cfg.n_embd)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
-        self.ln_f = nn.LayerNorm(cfg.n_embd)
+        self.ln_f = nn.LayerNorm(cfg.n_embd) if cfg.layer_norm else nn.Identity()
         self.lm_head = nn.Linear(cfg.n_embd, cfg.vocab_size)
         self.apply(self._init_weights)
 
@@ -349,7 +361,7 @@ def load_gpt(name: str = "gpt-shakespeare", directory=None) -> LanguageModel:
         raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(GPT_NAMES)}.")
     meta = load_meta(name, directory)
     tokenizer = CharTokenizer(meta["vocab"])
-    if name == "bigram":
+    if meta["model"] == "bigram":
         model = BigramLanguageModel(tokenizer.vocab_size)
     else:
         model = GPT(GPTConfig(**meta["config"]))
