@@ -133,7 +133,8 @@ def start_text_generator() -> None:
     """In a real server, start the text generator's process with the server (AppTest starts it on first use)."""
     from streamlit.runtime import Runtime
 
-    if Runtime.exists() and _decode_in_a_process():
+    # AppTest installs a mock Runtime (MagicMock(spec=Runtime)): only a real server starts the process early
+    if Runtime.exists() and type(Runtime.instance()) is Runtime and _decode_in_a_process():
         DecodeProcess.shared(_dir()).start()
 
 

@@ -4,6 +4,8 @@ what it writes beside the rung below, and its attention."""
 
 from __future__ import annotations
 
+from statistics import fmean
+
 import streamlit as st
 
 from app_pages._ui import compute, load, prose
@@ -66,23 +68,14 @@ def show(inputs: Inputs) -> None:
         st.markdown(prose(f"ladder_{rung.removeprefix('ladder-')}"))
         if i > 0:
             change, noise, kind = ladder.verdict(val[i - 1], val[i])
-            before, after = (sum(v) / len(v) for v in (val[i - 1], val[i]))
-            st.markdown(
-                _(VERDICTS[kind]).format(
-                    before=number(before, 3), after=number(after, 3), change=number(abs(change), 3), noise=number(noise, 3)
-                )
-            )
-            gaps = [sum(v) / len(v) - sum(t) / len(t) for v, t in ((val[k], train[k]) for k in (i, i - 1))]
+            before, after = fmean(val[i - 1]), fmean(val[i])
+            figures = dict(before=number(before, 3), after=number(after, 3), change=number(abs(change), 3), noise=number(noise, 3))
+            st.markdown(_(VERDICTS[kind]).format(**figures))
+            gap, gap_below = (fmean(val[k]) - fmean(train[k]) for k in (i, i - 1))
             st.caption(
-                _(GAP).format(
-                    train=number(sum(train[i]) / len(train[i]), 3),
-                    val=number(after, 3),
-                    gap=number(gaps[0], 3),
-                    below=number(gaps[1], 3),
-                )
+                _(GAP).format(train=number(fmean(train[i]), 3), val=number(after, 3), gap=number(gap, 3), below=number(gap_below, 3))
             )
-        facts = metas[rung]
-        st.caption(_("{parameters} parameters").format(parameters=number(facts["parameters"])))
+        st.caption(_("{parameters} parameters").format(parameters=number(metas[rung]["parameters"])))
     with code:
         st.caption(_("What this rung adds, from the real source (core/gpt/model.py):"))
         st.code(ladder.code(rung), language="python")
@@ -94,6 +87,6 @@ def show(inputs: Inputs) -> None:
     model = load(load_gpt, rung)
     if getattr(model, "cfg", None) is not None:  # every rung but the bigram has attention
         st.markdown("#### " + _("Its attention"))
-        maps, _labels = compute(attention_window, model, inputs.prompt.ids, 32)
+        maps, chars = compute(attention_window, model, inputs.prompt.ids, 32)
         st.plotly_chart(attention_grid(maps.numpy()), key="gpt_ladder_attention")
-        st.caption(_("Every head of every layer over the last {n} characters of the prompt: rows are layers.").format(n=len(_labels)))
+        st.caption(_("Every head of every layer over the last {n} characters of the prompt: rows are layers.").format(n=len(chars)))

@@ -16,6 +16,7 @@ child dies, its requests fail with a message saying so, and the next submit star
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 import sys
 import threading
@@ -52,7 +53,9 @@ class DecodeProcess:
     def shared(cls, directory: Path | str) -> "DecodeProcess":
         """The server's one decoding process for the weights in `directory` (started at the first request)."""
         with cls._shared_lock:
-            return cls._shared.setdefault(str(directory), cls(directory))
+            if str(directory) not in cls._shared:
+                cls._shared[str(directory)] = cls(directory, threads=int(os.environ.get("GENLAB_DECODE_THREADS", "1")))
+            return cls._shared[str(directory)]
 
     @classmethod
     def close_all(cls) -> None:
