@@ -97,6 +97,14 @@ def test_every_page_renders_in_chromium(server):
             errors = page.locator("[data-testid='stException'], [data-testid='stAlertContentError']")
             assert errors.count() == 0, f"/{path}: " + " | ".join(e.inner_text()[:200] for e in errors.all())
 
+        # The lecture ladder through a real server: the text generator's own process writes rungs 5 and 6 side by side.
+        page.goto(f"{server}/gpt-generation?gpt_tabs=Lecture+ladder&gpt_rung=6&gpt_len=40", wait_until="domcontentloaded")
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90_000)
+        page.locator(".st-key-gpt_ladder_race_go button").click()
+        page.wait_for_function("document.body.innerText.includes('40 characters each')", timeout=90_000)
+        assert "6 · Residual connections" in page.locator("h4").all_inner_texts()
+        page.screenshot(path=str(SHOTS / "gpt-generation-ladder.png"), full_page=True)
+
         # A browser set to Portuguese gets the app in Portuguese; ?lang=en switches it back.
         portuguese = browser.new_context(locale="pt-BR", viewport={"width": 1400, "height": 1000}).new_page()
         for query, heading, tab in (("", "Geração com GPT", "Gerar"), ("?lang=en", "GPT Generation", "Generate")):
