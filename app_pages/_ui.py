@@ -59,15 +59,22 @@ def _language_picked() -> None:
     st.query_params["lang"] = st.session_state.lang  # before the rerun reads ?lang=
 
 
-def tabs(labels: list[str], key: str, **kwargs):
-    """st.tabs with translated labels. A tab's label is its value (in the state and the URL), so the
-    open tab is carried over when the language changes, and a link in either language opens it."""
+def show_open_tab(labels: list[str], key: str, shows: list, *args) -> None:
+    """The page's tabs, labels translated; only the open one runs (on_change="rerun"): its show(*args).
+
+    Twenty students generating do not also compute attention maps. A tab's label is its value (in the state
+    and the URL), so the open tab is carried over when the language changes, and a link in either language
+    opens it.
+    """
     shown = [_(label) for label in labels]
     current = st.session_state.get(key) or st.query_params.get(key)
     for label, mine in zip(labels, shown):
         if current and current != mine and current in {label, *(catalog(lang).get(label) for lang in LANGUAGES)}:
             st.session_state[key] = mine
-    return st.tabs(shown, key=key, **kwargs)
+    for tab, show in zip(st.tabs(shown, key=key, bind="query-params", on_change="rerun"), shows, strict=True):
+        if tab.open:
+            with tab:
+                show(*args)
 
 
 def run_page(page) -> None:

@@ -12,9 +12,11 @@ i18n/locales/pt_BR/LC_MESSAGES/gan.po); numbers through number()/percent().
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
-from app_pages._ui import load, prose, tabs
+from app_pages._ui import load, prose, show_open_tab
 from app_pages.gan import explore, find, live, replay, toy
 from app_pages.gan.common import TABS
 from core.cache import load_gan_history
@@ -46,19 +48,4 @@ left, right = st.columns([5, 1], vertical_alignment="center")
 with left.expander(_("How the tug-of-war works — and why it wobbles"), icon=":material/school:"):
     st.markdown(prose("gan_game"))
 right.page_link("app_pages/glossary.py", label=_("Glossary"), icon=":material/menu_book:")
-replay_tab, live_tab, toy_tab, explore_tab, find_tab = tabs(TABS, key="gan_tab", on_change="rerun", bind="query-params")
-if replay_tab.open:
-    with replay_tab:
-        replay.show()
-if live_tab.open:
-    with live_tab:
-        live.show(live_digit_data)
-if toy_tab.open:
-    with toy_tab:
-        toy.show()
-if explore_tab.open:
-    with explore_tab:
-        explore.show()
-if find_tab.open:
-    with find_tab:
-        find.show()
+show_open_tab(TABS, "gan_tab", [replay.show, partial(live.show, live_digit_data), toy.show, explore.show, find.show])

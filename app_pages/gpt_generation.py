@@ -2,12 +2,12 @@
 one character at a time.
 
 Layout only, top to bottom as the learner sees it: the intro, the model, prompt and sampling settings every tab
-shares, then one call per tab, each tab in its own module under app_pages/gpt/ (common.py: what they share,
+shares, then the tabs (only the open one runs), each in its own module under app_pages/gpt/ (common.py: what they share,
 follow() among it). Every word shown goes through _() (catalog: i18n/locales/pt_BR/LC_MESSAGES/gpt.po)."""
 
 import streamlit as st
 
-from app_pages._ui import in_language, load, lost_run_notice, prose, tabs
+from app_pages._ui import in_language, load, lost_run_notice, prose, show_open_tab
 from app_pages.gpt import attention, card, compare, generate, ladder, odds
 from app_pages.gpt.common import NAMES, Inputs
 from core import registry
@@ -18,7 +18,7 @@ from i18n import N_, _, number
 
 DEFAULT_PROMPT = "ROMEO:\nBut soft, what light through yonder window breaks?\n\nJULIET:\n"
 # Plain words: a tab's label is its value in the URL (?gpt_tabs=Attention+maps), so a teacher can share it;
-# _ui.tabs shows them translated and a Portuguese link opens the same tab.
+# _ui.show_open_tab shows them translated and a Portuguese link opens the same tab.
 TABS = [N_("Generate"), N_("Side by side"), N_("Lecture ladder"), N_("Next-character odds"), N_("Attention maps"), N_("Model card")]
 HELP = {  # tooltips, shown with _()
     "prompt": N_("Any text. Characters the model never saw are replaced or dropped; only the last {n} characters reach the model."),
@@ -75,23 +75,4 @@ sampling = dict(temperature=float(temperature), top_k=int(top_k) if top_k < V el
 settings = dict(seed=int(seed), temperature=float(temperature), top_k=int(top_k), top_p=float(top_p))  # shown by settings_line
 inputs = Inputs(name, model, meta, raw, prompt, int(length), int(seed), sampling, settings)
 
-# Only the open tab runs (on_change="rerun"): twenty students generating do not also compute attention maps.
-tab_gen, tab_cmp, tab_ladder, tab_odds, tab_attn, tab_card = tabs(TABS, key="gpt_tabs", bind="query-params", on_change="rerun")
-if tab_gen.open:
-    with tab_gen:
-        generate.show(inputs)
-if tab_cmp.open:
-    with tab_cmp:
-        compare.show(inputs)
-if tab_ladder.open:
-    with tab_ladder:
-        ladder.show(inputs)
-if tab_odds.open:
-    with tab_odds:
-        odds.show(inputs)
-if tab_attn.open:
-    with tab_attn:
-        attention.show(inputs)
-if tab_card.open:
-    with tab_card:
-        card.show(inputs)
+show_open_tab(TABS, "gpt_tabs", [generate.show, compare.show, ladder.show, odds.show, attention.show, card.show], inputs)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._ui import load, prose, tabs
+from app_pages._ui import load, prose, show_open_tab
 from app_pages.latent import compare, draw, interpolation, reconstruction, sliders
 from app_pages.latent.common import TABS, Context, glossary_link
 from core import registry
@@ -94,20 +94,4 @@ ctx = Context(
     classifier_plane=lambda: classifier_plane(name, str(weights_dir())),
 )
 
-# Only the open tab runs (on_change="rerun").
-tab_map, tab_rec, tab_int, tab_cmp, tab_draw = tabs(TABS, key="ls_tab", on_change="rerun", bind="query-params")
-if tab_map.open:
-    with tab_map:
-        sliders.show(ctx)
-if tab_rec.open:
-    with tab_rec:
-        reconstruction.show(ctx)
-if tab_int.open:
-    with tab_int:
-        interpolation.show(ctx)
-if tab_cmp.open:
-    with tab_cmp:
-        compare.show(classifier, classifier_error)
-if tab_draw.open:
-    with tab_draw:
-        draw.show(ctx)
+show_open_tab(TABS, "ls_tab", [sliders.show, reconstruction.show, interpolation.show, compare.show, draw.show], ctx)

@@ -15,7 +15,7 @@ from core.cache import scheduler, trainer_queue
 from i18n import N_, _, language, ngettext, number, speaking
 
 # Plain words: a tab's label is its value in the URL (?gan_tab=Train+one+live), so a teacher can share it;
-# _ui.tabs shows them translated and a Portuguese link opens the same tab.
+# _ui.show_open_tab shows them translated and a Portuguese link opens the same tab.
 TABS = [
     N_("Replay the training"),
     N_("Train one live"),

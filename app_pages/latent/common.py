@@ -13,7 +13,7 @@ import torch
 from core.vae import latent
 from i18n import N_, _, percent
 
-# Plain words: a tab's label is its value in the URL (?ls_tab=Interpolation); _ui.tabs shows them translated
+# Plain words: a tab's label is its value in the URL (?ls_tab=Interpolation); _ui.show_open_tab shows them translated
 # and a Portuguese link opens the same tab.
 TABS = [N_("Sliders & map"), N_("Reconstruction"), N_("Interpolation"), N_("AE vs VAE"), N_("Draw a digit")]
 GLOSSARY = dict(page="app_pages/glossary.py", icon=":material/menu_book:")  # label: _("Glossary"), where shown
@@ -87,7 +87,7 @@ def set_z(name: str, z: torch.Tensor, lo, hi, tab: str | None = None) -> None:
     for i, v in enumerate(latent.clamp_latent(z, lo, hi).tolist()):
         st.session_state[f"ls_z_{name}_{i}"] = round(v, 2)
     if tab:
-        st.session_state["ls_tab"] = tab  # English: _ui.tabs shows it in the learner's language
+        st.session_state["ls_tab"] = tab  # English: _ui.show_open_tab shows it in the learner's language
 
 
 def randomize(keys: list[str], n: int) -> None:

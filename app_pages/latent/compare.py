@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._ui import compute, load, prose
-from app_pages.latent.common import DICE, IMG, NO_BAR, NO_CLASSIFIER, PNG, glossary_link, randomize
+from app_pages.latent.common import DICE, IMG, NO_BAR, NO_CLASSIFIER, PNG, Context, glossary_link, randomize
 from core import registry
 from core.cache import load_vae, load_vae_data
 from core.vae import latent
@@ -16,7 +16,7 @@ from i18n import _, number
 PAIR = ("ae-z2", "vae-z2")  # the two models compared, whichever model the page has picked
 
 
-def show(classifier, classifier_error: str | None) -> None:
+def show(ctx: Context) -> None:
     """Both models load here (a missing one stops only this tab); the classifier, when there, scores the samples."""
     pair = {n: (load(load_vae, n), load(load_vae_data, n)) for n in PAIR}
     st.markdown(prose("latent_sampling"))
@@ -35,8 +35,8 @@ def show(classifier, classifier_error: str | None) -> None:
             st.download_button(
                 _("Download these samples (PNG)"), png_bytes(grid), f"{other}-seed{seed}.png", key=f"ls_png_{other}", **PNG
             )
-            if classifier is not None:
-                digit, conf = latent.read_digits(classifier, images)
+            if ctx.classifier is not None:
+                digit, conf = latent.read_digits(ctx.classifier, images)
                 seen = set(digit[conf >= 0.9].tolist())
                 listed = [", ".join(str(v) for v in sorted(s)) or _("none") for s in (seen, set(range(10)) - seen)]
                 sure = number(int((conf >= 0.9).sum()))
@@ -44,7 +44,7 @@ def show(classifier, classifier_error: str | None) -> None:
             view = latent.cover(*latent.slider_bounds(d["mu"], m.variational), z)  # every draw in view, even off the codes
             st.plotly_chart(figs.draws_figure(d["mu"], d["labels"], *view, z), key=f"ls_cmp_map_{other}", config=NO_BAR)
     st.caption(_("Note the two maps' scales: the same draws cover a small patch of the autoencoder's plane."))
-    if classifier is None:
-        st.caption(_(NO_CLASSIFIER["scores"]).format(error=classifier_error))
+    if ctx.classifier is None:
+        st.caption(_(NO_CLASSIFIER["scores"]).format(error=ctx.classifier_error))
     ae_lo, ae_hi = (v.round().int().tolist() for v in pair["ae-z2"][1]["mu"].aminmax(dim=0))
     st.info(prose("latent_holes").format(lo=ae_lo, hi=ae_hi), icon=":material/blur_on:")
