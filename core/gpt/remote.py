@@ -4,7 +4,7 @@ In the server's process every torch call must take Python's GIL back after its k
 threads redrawing their texts hold it most of the time: measured, the batch then decoded at a fraction of
 its speed alone. Here the BatchDecoders (one per language model, core/gpt/batch_decode.py) live in a
 child process with its own interpreter and its own core. The server keeps the pages; each request
-crosses a queue once, and each decoding step sends back one message with every request's new tokens.
+crosses a pipe once, and the tokens of every request come back in one message at most every 20 ms.
 
     service = DecodeProcess.shared(directory).service("gpt-shakespeare", model)
     request = service.submit(ids, 300, seed=1)     # the same DecodeRequest as in-process: wait(), new_ids, cancel()
@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
 
@@ -47,7 +48,8 @@ class DecodeProcess:
         self._ids = itertools.count()
         self._live: dict[int, tuple[DecodeRequest, subprocess.Popen]] = {}  # sent, not finished: (request, to which child)
         self._child: subprocess.Popen | None = None
-        self._conn, self._sending = None, threading.Lock()
+        self._conn: Connection | None = None
+        self._sending = threading.Lock()  # page threads submit and cancel at once
 
     @classmethod
     def shared(cls, directory: Path | str) -> "DecodeProcess":
@@ -81,7 +83,8 @@ class DecodeProcess:
             self._start()
 
     def submit(self, name: str, request: DecodeRequest) -> DecodeRequest:
-        if request.done:  # zero tokens asked
+        if request.max_new_tokens == 0:  # nothing to write: no trip to the child
+            request._finish()
             return request
         with self._lock:
             self._ensure_child()
@@ -102,7 +105,7 @@ class DecodeProcess:
                     self._child.kill()
 
     def _send(self, message) -> None:
-        with self._sending:  # page threads submit and cancel at once
+        with self._sending:
             try:
                 self._conn.send(message)
             except OSError:  # the child is gone: the reader fails its requests
@@ -112,7 +115,7 @@ class DecodeProcess:
         # A fresh interpreter started as `python -m core.gpt.remote`: forking a process that runs threads is
         # unsafe, and multiprocessing's spawn would re-run the server's main module.
         here, there = Pipe()
-        self._conn, self._sending = here, threading.Lock()
+        self._conn = here
         command = [
             sys.executable,
             "-m",
@@ -161,13 +164,20 @@ class RemoteService:
 
     def submit(self, ids, max_new_tokens, temperature=1.0, top_k=None, top_p=None, seed=None) -> DecodeRequest:
         """Checked here (ValueError at once, in the page's thread), decoded in the child."""
-        request = new_request(self.model, ids, max_new_tokens, temperature, top_k, top_p, seed)
-        if max_new_tokens == 0:
-            request._finish()
-        return self.process.submit(self.name, request)
+        return self.process.submit(self.name, new_request(self.model, ids, max_new_tokens, temperature, top_k, top_p, seed))
 
     def queue_position(self, request: DecodeRequest) -> int:
         return request.position
+
+
+@dataclass
+class _Followed:
+    """A request in the child, and what the server has been told of it."""
+
+    request: DecodeRequest
+    decoder: BatchDecoder
+    sent: int = 0  # tokens sent so far
+    told: int = -1  # the place in line last sent
 
 
 def serve(conn: Connection, directory: str, threads: int, max_batch: int) -> None:
@@ -175,9 +185,7 @@ def serve(conn: Connection, directory: str, threads: int, max_batch: int) -> Non
     Returns when the server says stop or goes away (its end of the pipe closes)."""
     torch.set_num_threads(threads)
     decoders: dict[str, BatchDecoder] = {}
-    live: dict[int, tuple[DecodeRequest, BatchDecoder]] = {}  # request id -> (the request, its decoder)
-    sent: dict[int, int] = {}  # request id -> tokens sent so far
-    told: dict[int, int] = {}  # request id -> the place in line last sent
+    live: dict[int, _Followed] = {}  # by request id
     last_sent = 0.0
     while True:
         idle = not any(d.pending() for d in decoders.values())
@@ -191,7 +199,7 @@ def serve(conn: Connection, directory: str, threads: int, max_batch: int) -> Non
             if kind == "stop":
                 return
             if kind == "cancel" and rid in live:
-                live[rid][0].cancel()
+                live[rid].request.cancel()
             elif kind == "submit":
                 name, prompt, *settings = payload
                 try:
@@ -200,23 +208,21 @@ def serve(conn: Connection, directory: str, threads: int, max_batch: int) -> Non
                 except Exception as e:  # the page reports it; the other models go on
                     conn.send([(rid, [], True, f"generation failed: {type(e).__name__}: {e}", 0)])
                     continue
-                live[rid] = (decoders[name].enqueue(DecodeRequest(prompt, *settings)), decoders[name])
-                sent[rid], told[rid] = 0, -1
+                live[rid] = _Followed(decoders[name].enqueue(DecodeRequest(prompt, *settings)), decoders[name])
         for decoder in decoders.values():
             if decoder.pending():
                 decoder.step()
-        if time.perf_counter() - last_sent < SEND_EVERY_S and not any(r.done for r, _d in live.values()):
+        if time.perf_counter() - last_sent < SEND_EVERY_S and not any(f.request.done for f in live.values()):
             continue  # more tokens in one message: each message costs the server's page threads the GIL
         last_sent = time.perf_counter()
         news = []
-        for rid, (request, decoder) in list(live.items()):
-            tokens, position = request.new_ids[sent[rid] :], decoder.queue_position(request)
-            if tokens or request.done or position != told[rid]:
-                news.append((rid, tokens, request.done, request.error, position))
-                sent[rid] += len(tokens)
-                told[rid] = position
-            if request.done:
-                del live[rid], sent[rid], told[rid]
+        for rid, f in list(live.items()):
+            tokens, position = f.request.new_ids[f.sent :], f.decoder.queue_position(f.request)
+            if tokens or f.request.done or position != f.told:
+                news.append((rid, tokens, f.request.done, f.request.error, position))
+                f.sent, f.told = f.sent + len(tokens), position
+            if f.request.done:
+                del live[rid]
         if news:
             conn.send(news)
 
