@@ -165,7 +165,7 @@ class BatchDecoder:
             except Exception as e:  # a bug, not a bad row: fail this batch rather than leave its requests hanging
                 for row in rows:
                     if not row.request.done:
-                        row.request._finish(_failure(e))
+                        row.request._finish(failure(e))
                 leaving = list(range(len(rows)))
             with self._lock:
                 self._retire(leaving)
@@ -191,7 +191,7 @@ class BatchDecoder:
                 try:
                     token = int(torch.multinomial(probs[j : j + 1], 1, generator=r.generator))
                 except RuntimeError as e:  # NaN odds, say: this row fails, the others go on
-                    failed[i] = _failure(e)
+                    failed[i] = failure(e)
                     r._finish(failed[i])
                     continue
                 row.tokens.append(token)
@@ -270,7 +270,7 @@ class BatchDecoder:
             try:
                 parts.append((list(range(steps)), model(idx, cache=cache.view(0, steps))[0][:, -1]))
             except Exception as e:  # every row of this forward fails; the decoder goes on
-                failed.update((i, _failure(e)) for i in range(steps))
+                failed.update((i, failure(e)) for i in range(steps))
         for i in range(steps, len(rows)):  # one forward per prefill, shaped as in generate_tokens
             row = rows[i]
             context = row.tokens[-block:] if row.fresh else row.tokens[-max(1, block // 2) :]
@@ -280,7 +280,7 @@ class BatchDecoder:
                 parts.append(([i], model(torch.tensor([context]), cache=view)[0][:, -1]))
                 row.fresh = False
             except Exception as e:
-                failed[i] = _failure(e)
+                failed[i] = failure(e)
         return parts
 
     def _recomputed_logits(self, rows: list[_Row], failed: dict[int, str]) -> list[tuple[list[int], torch.Tensor]]:
@@ -294,7 +294,7 @@ class BatchDecoder:
             try:
                 parts.append((members, self.model(torch.tensor([rows[i].tokens[-block:] for i in members]))[0][:, -1]))
             except Exception as e:
-                failed.update((i, _failure(e)) for i in members)
+                failed.update((i, failure(e)) for i in members)
         return parts
 
 
@@ -320,7 +320,8 @@ def new_request(
     return DecodeRequest(ids[-model.block_size :], max_new_tokens, temperature, top_k, top_p, seed)
 
 
-def _failure(e: Exception) -> str:
+def failure(e: Exception) -> str:
+    """How a failed request says why (the page shows it)."""
     return f"generation failed: {type(e).__name__}: {e}"
 
 

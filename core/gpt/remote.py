@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from core.gpt.batch_decode import BatchDecoder, DecodeRequest, new_request
+from core.gpt.batch_decode import BatchDecoder, DecodeRequest, failure, new_request
 from core.gpt.model import LanguageModel, load_gpt
 
 MAX_BATCH = 32  # more requests than this, per model, wait for a free row
@@ -206,7 +206,7 @@ def serve(conn: Connection, directory: str, threads: int, max_batch: int) -> Non
                     if name not in decoders:
                         decoders[name] = BatchDecoder(load_gpt(name, Path(directory)), max_batch=max_batch)
                 except Exception as e:  # the page reports it; the other models go on
-                    conn.send([(rid, [], True, f"generation failed: {type(e).__name__}: {e}", 0)])
+                    conn.send([(rid, [], True, failure(e), 0)])
                     continue
                 live[rid] = _Followed(decoders[name].enqueue(DecodeRequest(prompt, *settings)), decoders[name])
         for decoder in decoders.values():
