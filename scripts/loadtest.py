@@ -40,7 +40,7 @@ Scenarios:
             15% of the RSS after the first.
 
 Every scenario also reports the server's CPU seconds and RSS, and "Traceback" blocks in its log.
---max-seconds (default 900) bounds the whole run: it then stops and reports what it has.
+--max-seconds (default 1800) bounds the whole run: it then stops and reports what it has.
 Only 127.0.0.1 is contacted.
 """
 
