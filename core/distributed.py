@@ -17,6 +17,7 @@ every process joins one process group (NCCL on CUDA, gloo on CPU) and these rule
 
 from __future__ import annotations
 
+import gc
 import os
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -136,7 +137,16 @@ class Dist:
             raise RuntimeError(f"rank {self.rank}: parameters differ across ranks (checksum spread {t[0] + t[1]:.3g})")
 
     def close(self) -> None:
+        """Leave the process group. Drop the DDP wrappers first (`fwd = None`).
+
+        A DDP wrapper sits in a reference cycle, so it outlives its last name until the garbage collector
+        runs, and its reducer keeps the group's gloo threads alive. If that lasts into interpreter shutdown,
+        those threads can abort the process (SIGABRT) after a run that succeeded. So: collect the dropped
+        wrappers now, let every rank finish communicating (barrier), then destroy the group.
+        """
         if self.active and dist.is_initialized():
+            gc.collect()
+            dist.barrier()
             dist.destroy_process_group()
 
     def _comm_device(self) -> torch.device:

@@ -130,6 +130,7 @@ def main():
     elapsed += time.time() - t0
     run.check_in_sync(G)
     run.check_in_sync(D)
+    trainer.G, trainer.D = G, D  # drop the DDP wrappers before close(): see Dist.close
     run.close()
     if not run.is_main:
         return

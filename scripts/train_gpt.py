@@ -119,6 +119,7 @@ def main():
     bar.close()
     elapsed += time.time() - t0
     run.check_in_sync(model)
+    fwd = None  # before close(): see Dist.close
     run.close()
     if not run.is_main:
         return

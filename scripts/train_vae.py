@@ -92,6 +92,7 @@ def main():
             break
     bar.close()
     run.check_in_sync(model)
+    fwd = None  # before close(): see Dist.close
     run.close()
     if not run.is_main:
         return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -38,7 +39,10 @@ def train(script: str | Path, *args, nproc: int = 0, env: dict | None = None) ->
 
 
 def ok(run: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
-    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    """The run succeeded; else show what the failing rank said first, then the launcher's summary."""
+    out = run.stdout + run.stderr
+    first = re.search(r"Fatal Python error|terminate called|Traceback", out)
+    assert run.returncode == 0, out[first.start() : first.start() + 3000] + "\n...\n" + out[-1500:] if first else out[-3000:]
     return run
 
 
@@ -203,6 +207,31 @@ def test_classifier_smoke_run_under_torchrun_writes_loadable_weights(tiny_mnist,
     assert load_classifier(tmp_path)(torch.rand(3, 1, 28, 28)).shape == (3, 10)
     meta = json.loads((tmp_path / "classifier.json").read_text())
     assert meta["distributed"] == {"world_size": 2, "backend": "gloo", "grad_accum": 2, "micro_batch": 8}
+
+
+def test_close_frees_the_dropped_ddp_wrappers_before_it_leaves_the_group(tmp_path):
+    # A DDP wrapper sits in a reference cycle; left to interpreter shutdown, its reducer's gloo threads
+    # can abort a finished run. With the collector off, only close() can free it in time.
+    script = tmp_path / "close.py"
+    script.write_text(
+        textwrap.dedent(f"""
+        import gc, sys, weakref
+        sys.path.insert(0, {str(ROOT)!r})
+        import torch
+        from core.distributed import init
+        gc.disable()
+        run, _ = init(torch.device("cpu"))
+        fwd = run.wrap(torch.nn.Linear(4, 4))
+        fwd(torch.randn(2, 4)).sum().backward()
+        alive = weakref.ref(fwd)
+        fwd = None
+        assert alive() is not None, "no cycle: this test would prove nothing"
+        run.close()
+        assert alive() is None, "close() left the DDP wrapper alive"
+        print("closed clean")
+    """)
+    )
+    assert ok(train(script, nproc=2)).stdout.count("closed clean") == 2
 
 
 # -- failing ----------------------------------------------------------------------------------------
