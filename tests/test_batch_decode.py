@@ -77,6 +77,25 @@ def test_a_batch_of_mixed_prompts_and_settings_gives_each_request_its_text_alone
     assert decoder.pending() == 0
 
 
+def test_a_class_with_one_prompt_prefills_together_and_each_gets_its_text(one_thread):
+    model = tiny_gpt()
+    prefills, real_forward = [], model.forward
+
+    def forward(idx, targets=None, cache=None):
+        if idx.shape[1] > 1:
+            prefills.append(len(idx))  # rows in this prefill
+        return real_forward(idx, targets, cache)
+
+    model.forward = forward
+    decoder = BatchDecoder(model)
+    requests = [decoder.submit(TOK.encode("All:\n"), 40, seed=s) for s in range(8)]
+    run(decoder)
+    # the prompt, then a rebuild every 8 tokens: each one forward for all eight rows
+    assert prefills == [8] * 5
+    model.forward = real_forward
+    assert [r.new_ids for r in requests] == [alone(model, "All:\n", 40, seed=s) for s in range(8)]
+
+
 def test_requests_join_and_leave_mid_batch(one_thread):
     model = tiny_gpt()
     decoder = BatchDecoder(model, max_batch=8)
@@ -168,6 +187,27 @@ def test_a_failing_forward_fails_its_requests_and_the_decoder_goes_on(monkeypatc
     b = decoder.submit(TOK.encode("All:"), 10, seed=1)
     run(decoder)
     assert b.error is None and b.new_ids == alone(model, "All:", 10, seed=1)
+
+
+def test_a_row_with_nan_odds_fails_alone_and_the_others_go_on(monkeypatch):
+    model = tiny_gpt()
+    expected = [alone(model, p, 12, **s) for p, s in REQUESTS[:3]]
+    # a row whose newest token is one the others never see gets NaN logits (a broken model)
+    seen = {t for e in expected for t in e} | set(TOK.encode("".join(p for p, _ in REQUESTS[:3])))
+    poison = next(t for t in range(TOK.vocab_size) if t not in seen)
+    real_forward = model.forward
+
+    def forward(idx, targets=None, cache=None):
+        logits, loss = real_forward(idx, targets, cache)
+        return logits.masked_fill((idx[:, -1] == poison)[:, None, None], float("nan")), loss
+
+    monkeypatch.setattr(model, "forward", forward)
+    decoder = BatchDecoder(model)
+    bad = decoder.submit(TOK.encode("All:\n") + [poison], 10, seed=1)
+    good = [decoder.submit(TOK.encode(p), 12, **s) for p, s in REQUESTS[:3]]
+    run(decoder)
+    assert bad.done and "NaN" in bad.error and bad.new_ids == []
+    assert [r.error for r in good] == [None] * 3 and [r.new_ids for r in good] == expected
 
 
 def test_threads_submit_and_wait_while_a_worker_steps():

@@ -12,7 +12,7 @@ import torch
 from conftest import ROOT
 from core.gpt.model import GPT, BigramLanguageModel, GPTConfig, load_gpt
 from core.gpt.prompt import attention_window, next_char_odds, prepare_prompt, visible
-from core.gpt.sampling import MAX_NEW_TOKENS, check_sampling, stream
+from core.gpt.sampling import MAX_NEW_TOKENS, check_sampling, draw, stream
 from core.gpt.tokenizer import CharTokenizer
 from core.gpt.train import TrainConfig, get_batch, make_optimizer, train_step
 
@@ -212,6 +212,20 @@ def test_out_of_bound_values_raise_value_error(kwargs):
         model.generate(ids_of("A"), **args)
     with pytest.raises(ValueError):
         list(stream(model, TOK.encode("A"), **args))
+
+
+def test_draw_is_multinomial_and_a_row_draws_alone_what_it_draws_in_a_batch():
+    probs = torch.softmax(3 * torch.randn(6, 40, generator=torch.Generator().manual_seed(0)), dim=-1)
+    for seed in range(20):  # one generator for the batch: torch.multinomial's draws, and its generator's state after
+        g, h = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed)
+        assert torch.equal(draw(probs, g), torch.multinomial(probs, 1, generator=h))
+        assert torch.equal(draw(probs, g), torch.multinomial(probs, 1, generator=h))
+    # one generator per row: each row gets what it gets alone
+    batched = draw(probs, [torch.Generator().manual_seed(s) for s in range(6)])
+    alone = [draw(probs[i : i + 1], torch.Generator().manual_seed(i)) for i in range(6)]
+    assert torch.equal(batched, torch.cat(alone))
+    with pytest.raises(RuntimeError, match="NaN"):
+        draw(torch.full((1, 40), float("nan")), None)
 
 
 def test_stream_stops_when_asked():

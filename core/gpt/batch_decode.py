@@ -25,7 +25,7 @@ from typing import Callable
 import torch
 
 from core.gpt.model import LanguageModel
-from core.gpt.sampling import check_sampling, next_token_probs
+from core.gpt.sampling import check_sampling, draw, invalid_rows, next_token_probs
 
 
 class DecodeRequest:
@@ -178,7 +178,7 @@ class BatchDecoder:
         for i, message in failed.items():
             rows[i].request._finish(message)
         # Rows with the same settings share one next_token_probs call (row by row, the odds are the same
-        # numbers); each row then draws with its own generator, as generate_tokens does for a text alone.
+        # numbers) and one draw, in which each row uses its own generator, as generate_tokens does alone.
         by_settings: dict[tuple, list[int]] = {}
         for i, row in enumerate(rows):
             r = row.request
@@ -186,16 +186,18 @@ class BatchDecoder:
                 by_settings.setdefault((r.temperature, r.top_k, r.top_p), []).append(i)
         for (temperature, top_k, top_p), members in by_settings.items():
             probs = next_token_probs(logits if len(members) == len(rows) else logits[members], temperature, top_k, top_p)
-            for j, i in enumerate(members):
-                row, r = rows[i], rows[i].request
-                try:
-                    token = int(torch.multinomial(probs[j : j + 1], 1, generator=r.generator))
-                except RuntimeError as e:  # NaN odds, say: this row fails, the others go on
-                    failed[i] = failure(e)
-                    r._finish(failed[i])
-                    continue
-                row.tokens.append(token)
-                r._append(token)
+            if bad := invalid_rows(probs):  # NaN odds, say: those rows fail, the others go on
+                for j in bad:
+                    failed[members[j]] = failure(RuntimeError("the model's odds hold NaN or infinity"))
+                    rows[members[j]].request._finish(failed[members[j]])
+                keep = [j for j in range(len(members)) if j not in bad]
+                probs, members = probs[keep], [members[j] for j in keep]
+            if not members:
+                continue
+            tokens = draw(probs, [rows[i].request.generator for i in members]).flatten().tolist()
+            for i, token in zip(members, tokens):
+                rows[i].tokens.append(token)
+                rows[i].request._append(token)
         return [
             i
             for i, row in enumerate(rows)
@@ -235,9 +237,13 @@ class BatchDecoder:
             while i < j and self._rows[j].needs_prefill:
                 j -= 1
             if i >= j:
-                return
+                break
             self._cache.move_row(j, i)  # row i's cache is rebuilt anyway: only row j's is copied
             self._rows[i], self._rows[j] = self._rows[j], self._rows[i]
+        # The prefills last, by length, so rows of one length prefill together. Their caches are rebuilt:
+        # they move without copying anything.
+        steps = sum(not row.needs_prefill for row in self._rows)
+        self._rows[steps:] = sorted(self._rows[steps:], key=lambda row: len(_context(row, block)))
 
     def _grow_cache(self, n: int) -> None:
         size = min(self.max_batch, max(n, 2 * len(self._cache.lengths) if self._cache else 4))
@@ -271,16 +277,22 @@ class BatchDecoder:
                 parts.append((list(range(steps)), model(idx, cache=cache.view(0, steps))[0][:, -1]))
             except Exception as e:  # every row of this forward fails; the decoder goes on
                 failed.update((i, failure(e)) for i in range(steps))
-        for i in range(steps, len(rows)):  # one forward per prefill, shaped as in generate_tokens
-            row = rows[i]
-            context = row.tokens[-block:] if row.fresh else row.tokens[-max(1, block // 2) :]
-            view = cache.view(i, i + 1)
+        # One forward per run of prefills of one length (_arrange_cache sorted them), shaped as in generate_tokens.
+        start = steps
+        while start < len(rows):
+            n = len(_context(rows[start], block))
+            stop = next((j for j in range(start, len(rows)) if len(_context(rows[j], block)) != n), len(rows))
+            view = cache.view(start, stop)
             view.clear()
+            members = list(range(start, stop))
             try:
-                parts.append(([i], model(torch.tensor([context]), cache=view)[0][:, -1]))
-                row.fresh = False
+                contexts = torch.tensor([_context(rows[i], block) for i in members])
+                parts.append((members, model(contexts, cache=view)[0][:, -1]))
+                for i in members:
+                    rows[i].fresh = False
             except Exception as e:
-                failed[i] = failure(e)
+                failed.update((i, failure(e)) for i in members)
+            start = stop
         return parts
 
     def _recomputed_logits(self, rows: list[_Row], failed: dict[int, str]) -> list[tuple[list[int], torch.Tensor]]:
@@ -296,6 +308,12 @@ class BatchDecoder:
             except Exception as e:
                 failed.update((i, failure(e)) for i in members)
         return parts
+
+
+def _context(row: _Row, block: int) -> list[int]:
+    """What a prefill feeds a row: its prompt (one window), or, when its cache holds a whole window, the
+    last half window (so the rebuild happens once every block // 2 tokens, as in generate_tokens)."""
+    return row.tokens[-block:] if row.fresh else row.tokens[-max(1, block // 2) :]
 
 
 def new_request(

@@ -67,6 +67,31 @@ def next_token_probs(
     return probs
 
 
+def invalid_rows(probs: torch.Tensor) -> list[int]:
+    """Rows of probs (B, vocab) that are no distribution: NaN, infinity or nothing to draw (a broken model)."""
+    ok = torch.isfinite(probs).all(-1) & (probs >= 0).all(-1) & (probs.sum(-1) > 0)
+    return (~ok).nonzero().flatten().tolist()
+
+
+def draw(probs: torch.Tensor, generator: torch.Generator | list[torch.Generator | None] | None) -> torch.Tensor:
+    """One token per row of probs (B, vocab) -> (B, 1), exactly as torch.multinomial(probs, 1, generator) draws it.
+
+    Sampling from p is a race: give every token an Exp(1) waiting time E and take the largest p / E.
+    One generator (or None) fills the whole batch, as multinomial does. A list gives each row its own:
+    row i then draws what it would draw alone with generator[i], whoever shares the batch, and a batch
+    needs one small fill per row and one argmax, not one multinomial call per row.
+    """
+    if bad := invalid_rows(probs):
+        raise RuntimeError(f"the odds of row(s) {bad} hold NaN or infinity, or nothing to draw")
+    waits = torch.empty_like(probs)
+    if isinstance(generator, list):
+        for row, g in zip(waits, generator):
+            row.exponential_(generator=g)
+    else:
+        waits.exponential_(generator=generator)
+    return (probs / waits).argmax(-1, keepdim=True)
+
+
 @torch.inference_mode()  # like no_grad, and cheaper per operation: that matters at one token per step
 def generate_tokens(
     model: "LanguageModel",
@@ -100,7 +125,7 @@ def generate_tokens(
         else:  # the usual step: only the newest token goes through the model
             logits, _ = model(idx[:, -1:], cache=cache)
         probs = next_token_probs(logits[:, -1, :], temperature, top_k, top_p)
-        nxt = torch.multinomial(probs, 1, generator=generator)
+        nxt = draw(probs, generator)
         idx = torch.cat([idx, nxt], dim=1)
         yield nxt
 
