@@ -4,8 +4,8 @@ One headless Chromium (the system's, never a downloaded one) opens one browser c
 The browsers share the machine's cores with the server, so their own timings say little; the report
 rests on (a) what the pages themselves print (the GPT caption "300 characters in 0.8 s", the GAN's
 "Step 1,234") and (b) the server process's RSS and CPU time, read from /proc every few seconds. The
-browsers run at idle CPU priority (SCHED_IDLE, --clients): in a real class they run on the
-students' own machines, so here they get only what the server leaves.
+browsers run at idle CPU priority (SCHED_IDLE and the lowest autogroup weight, --clients): in a real
+class they run on the students' own machines, so here they get only what the server leaves.
 
 Usage (from the repository root):
 
@@ -226,22 +226,30 @@ def server_usage(pids: list[int]) -> tuple[float, float]:
 CLIENT_NICE = 10
 
 
-def lower_autogroup() -> None:
-    """With Linux's autogroup scheduling, CPU is shared between session groups first, and priorities
-    count only inside a group: the browsers' group (this script's) gets the lowest weight too. The own
-    server runs in a session (and group) of its own."""
-    try:
-        Path("/proc/self/autogroup").write_text("19")
-    except OSError:
-        pass  # no autogroup on this kernel: the scheduling class is enough
+IDLE_GROUP_NICE = 19  # the lowest autogroup weight
 
 
-def renice_clients(nice: int, server_pids: list[int]) -> None:
-    """Give this script's browsers (every thread of every process below it, the server's excepted) the
-    niceness `nice`. Chromium sets its own processes' priorities as it goes, so this is re-applied."""
+def renice_clients(nice: int | None, group_nice: int, server_pids: list[int]) -> None:
+    """Lower this script's browsers (every process below it, the server's excepted) below the server.
+
+    Under Linux's autogroup scheduling the CPU is shared between session groups first, and a thread's class
+    or niceness counts only inside its group. Chromium starts its processes in sessions of their own, so
+    each renderer's group shared the CPU with the server's as an equal, SCHED_IDLE or not (measured: the
+    browsers took 70% of the machine while the server's text generator waited half its time for a core).
+    So every client process's group gets niceness `group_nice`, and with `nice` every thread gets that
+    niceness too. Chromium starts renderers and sets priorities as it goes, so this is re-applied.
+    """
     server = set(descendants(server_pids))
     for pid in descendants([os.getpid()]):
         if pid in server:
+            continue
+        try:
+            group = Path(f"/proc/{pid}/autogroup")
+            if not group.read_text().rstrip().endswith(f"nice {group_nice}"):
+                group.write_text(str(group_nice))
+        except OSError:
+            pass  # gone, or no autogroup on this kernel: the scheduling class is enough
+        if nice is None:
             continue
         try:
             tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
@@ -370,11 +378,17 @@ class Run:
         return s
 
     async def sampler(self, every: float) -> None:
-        for _ in range(int(self.args.max_seconds / every) + 100):  # bounded; cancelled at the end anyway
+        """Sample every `every` s; lower new browser processes every half second (a context opens a renderer)."""
+        tick, last = min(every, 0.5), -every
+        for _ in range(int(self.args.max_seconds / tick) + 100):  # bounded; cancelled at the end anyway
             if self.args.clients == "nice":
-                await asyncio.to_thread(renice_clients, CLIENT_NICE, self.pids)
-            await asyncio.to_thread(self.sample)
-            await asyncio.sleep(every)
+                await asyncio.to_thread(renice_clients, CLIENT_NICE, CLIENT_NICE, self.pids)
+            elif self.args.clients == "idle":
+                await asyncio.to_thread(renice_clients, None, IDLE_GROUP_NICE, self.pids)
+            if self.now() - last >= every:
+                last = self.now()
+                await asyncio.to_thread(self.sample)
+            await asyncio.sleep(tick)
 
 
 def cpu_by_process(pids: list[int]) -> dict[int, float]:
@@ -889,9 +903,9 @@ def report_generate(res: dict) -> str:
         summarise_generate(res)
     s, srv = res["summary"], res.get("server", {})
     rows = [
-        ("1 student alone", f"{fmt(s['solo_s'], 1)} s (page caption)"),
+        ("1 student alone", f"{fmt(s['solo_s'])} s (page caption)"),
         (f"{s['n']} students at once", f"{s['finished']} of {s['n']} finished"),
-        ("median / max", f"{fmt(s['median_s'], 1)} s / {fmt(s['max_s'], 1)} s (page captions)"),
+        ("median / max", f"{fmt(s['median_s'])} s / {fmt(s['max_s'])} s (page captions)"),
         ("ratio median / solo", fmt(s["ratio_median_over_solo"])),
         ("browser click-to-caption median", f"{fmt(s['client_median_s'], 1)} s (browsers share the cores)"),
         ("click spread", f"{fmt(res.get('click_spread_s'))} s"),
@@ -1052,9 +1066,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--clients",
         choices=["idle", "nice", "normal"],
         default="idle",
-        help="CPU priority of this script and its browsers, never the server's: idle (SCHED_IDLE: they run on "
-        "what the server leaves, as students' own machines would; the default), nice (niceness 10, "
-        "re-applied while sampling: Chromium raises some of its threads' priority itself) or normal",
+        help="CPU priority of this script and its browsers, never the server's: idle (SCHED_IDLE, and the lowest "
+        "autogroup weight for every browser process: they run on what the server leaves, as students' own "
+        "machines would; the default), nice (niceness 10 for their threads and groups) or normal. Re-applied "
+        "every half second: Chromium starts processes in sessions of their own and sets priorities itself",
     )
     a = p.parse_args(argv)
     a.scenario = list(dict.fromkeys(a.scenario or ["generate"]))
@@ -1093,7 +1108,6 @@ def main(argv: list[str] | None = None) -> int:
         run.mark(f"server up at {url}")
         if a.clients == "idle":  # inherited by Playwright's driver and every Chromium process and thread
             os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-            lower_autogroup()
         elif a.clients == "nice":
             os.nice(CLIENT_NICE)
         asyncio.run(asyncio.wait_for(run_scenarios(run), timeout=max(1, run.left())))

@@ -309,6 +309,8 @@ def test_the_english_caption_keeps_the_words_the_load_test_reads():
     done = result_caption(dict(text="x" * 1500, want=1500, done=True, seconds=1.234, settings=settings))
     assert re.search(r"([\d,]+) characters in ([\d.]+) s", done)[0] == "1,500 characters in 1.2 s"
     assert "seed 1 · temperature 0.80 · top-k 40 · top-p 0.95" in done
+    quick = result_caption(dict(text="x" * 300, want=300, done=True, seconds=0.2449, settings=settings))
+    assert re.search(r"([\d,]+) characters in ([\d.]+) s", quick)[0] == "300 characters in 0.24 s"  # two digits under 1 s
     stopped = result_caption(dict(text="x" * 20, want=300, done=False, settings=settings))
     assert "stopped after 20 of 300 characters" in stopped
 

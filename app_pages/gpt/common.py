@@ -55,7 +55,8 @@ def follow(service, ids: list[int], length: int, seed: int, sampling: dict, stat
         while not request.done:
             request.wait(shown, timeout=REDRAW_S)  # returns at once when there is something new
             if len(request.new_ids) > shown:
-                time.sleep(max(0.0, last + REDRAW_S - time.perf_counter()))  # never spin: other threads need the GIL
+                if not request.done:  # the finished text shows at once
+                    time.sleep(max(0.0, last + REDRAW_S - time.perf_counter()))  # never spin: other threads need the GIL
                 shown, last = len(request.new_ids), time.perf_counter()
                 yield decode(request.new_ids[:shown])
             elif shown == 0 and (ahead := service.queue_position(request)):

@@ -135,7 +135,9 @@ def result_caption(res: dict) -> str:
         status = ":material/stop_circle: " + _("stopped after {n} of {want} characters").format(n=number(n), want=number(want))
     elif secs:
         status = ngettext("{n} character in {s} s ({rate} characters/s)", "{n} characters in {s} s ({rate} characters/s)", n).format(
-            n=number(n), s=number(secs, 1), rate=number(n / max(secs, 1e-9))
+            n=number(n),
+            s=number(secs, 2 if secs < 1 else 1),
+            rate=number(n / max(secs, 1e-9)),  # 0.24 s, 1.2 s
         )
     else:
         status = ngettext("{n} character", "{n} characters", n).format(n=number(n))
