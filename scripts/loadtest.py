@@ -236,8 +236,11 @@ def renice_clients(nice: int | None, group_nice: int, server_pids: list[int]) ->
     or niceness counts only inside its group. Chromium starts its processes in sessions of their own, so
     each renderer's group shared the CPU with the server's as an equal, SCHED_IDLE or not (measured: the
     browsers took 70% of the machine while the server's text generator waited half its time for a core).
-    So every client process's group gets niceness `group_nice`, and with `nice` every thread gets that
-    niceness too. Chromium starts renderers and sets priorities as it goes, so this is re-applied.
+    So the group of every Chromium child process (renderers, GPU, utilities: "--type=" on the command
+    line) gets niceness `group_nice` (the generate scenario's 19, else back to 0). The browser process,
+    Playwright's driver and this script keep their groups' weight: they turn clicks into events. With
+    `nice` every thread gets that niceness too. Chromium starts renderers and sets priorities as it goes,
+    so this is re-applied.
     """
     server = set(descendants(server_pids))
     for pid in descendants([os.getpid()]):
@@ -245,7 +248,8 @@ def renice_clients(nice: int | None, group_nice: int, server_pids: list[int]) ->
             continue
         try:
             group = Path(f"/proc/{pid}/autogroup")
-            if not group.read_text().rstrip().endswith(f"nice {group_nice}"):
+            child = b"--type=" in Path(f"/proc/{pid}/cmdline").read_bytes()
+            if child and not group.read_text().rstrip().endswith(f"nice {group_nice}"):
                 group.write_text(str(group_nice))
         except OSError:
             pass  # gone, or no autogroup on this kernel: the scheduling class is enough
@@ -354,6 +358,7 @@ class Run:
     events: list[dict] = field(default_factory=list)
     results: dict = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)  # students whose page never loaded
+    client_group_nice: int = 0  # idle clients: their Chromium children's autogroup niceness (see renice_clients)
 
     def now(self) -> float:
         return round(time.monotonic() - self.t0, 2)
@@ -384,7 +389,7 @@ class Run:
             if self.args.clients == "nice":
                 await asyncio.to_thread(renice_clients, CLIENT_NICE, CLIENT_NICE, self.pids)
             elif self.args.clients == "idle":
-                await asyncio.to_thread(renice_clients, None, IDLE_GROUP_NICE, self.pids)
+                await asyncio.to_thread(renice_clients, None, self.client_group_nice, self.pids)
             if self.now() - last >= every:
                 last = self.now()
                 await asyncio.to_thread(self.sample)
@@ -608,6 +613,17 @@ def tracebacks_since(run: Run, offsets: list[int]) -> list[dict]:
 
 
 async def scenario_generate(run: Run, res: dict) -> None:
+    # Idle browsers get the lowest group weight here, where the server needs the cores and the pages only
+    # redraw text. Not while GANs train: the server then keeps both cores busy by design, and browsers
+    # lowered that far could not even click (a Start click timed out after 60 s).
+    run.client_group_nice = IDLE_GROUP_NICE
+    try:
+        await generate_crowd(run, res)
+    finally:
+        run.client_group_nice = 0
+
+
+async def generate_crowd(run: Run, res: dict) -> None:
     n, timeout_s = run.args.students or run.args.generate_students, run.args.gen_timeout
 
     # A teacher starts the server before the class comes: the server's very first Generate (which may wait
