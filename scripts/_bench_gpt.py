@@ -133,6 +133,32 @@ def _products_alone(model, batch: int, steps: int = 200) -> float:
     return steps / _seconds(lambda: [chain() for _ in range(steps)])
 
 
+@torch.inference_mode()
+def _attention_alone(model, batch: int, positions: int, steps: int = 50) -> float:
+    """Milliseconds a step spends in attention alone: in every layer, one new query per row against
+    `positions` cached keys and values, through the same fused kernel. At 20 rows this reads as many
+    bytes as the weights: the other half of the bound on batched decoding."""
+    cfg = model.cfg
+    cache = model.new_cache(batch)
+    q = torch.randn(batch, cfg.n_head, 1, cfg.n_embd // cfg.n_head)
+    layers = [(cache.k[i, :, :, :positions], cache.v[i, :, :, :positions]) for i in range(cfg.n_layer)]
+
+    def step():
+        for k, v in layers:
+            torch.nn.functional.scaled_dot_product_attention(q, k, v)
+
+    step()
+    return 1000 * _seconds(lambda: [step() for _ in range(steps)]) / steps
+
+
+@torch.inference_mode()
+def _rebuild_ms(model, n: int, repeats: int = 5) -> float:
+    """Milliseconds to fill one row's cache from n characters (a prompt, or a window rebuilt past the context)."""
+    idx = torch.zeros(1, n, dtype=torch.long)
+    model(idx, cache=model.new_cache(1))
+    return 1000 * statistics.median(_seconds(lambda: model(idx, cache=model.new_cache(1))) for _ in range(repeats))
+
+
 def _batch_rows(name: str, model, new_chars: int, repeats: int) -> list[dict]:
     ids = model.tokenizer.encode(PROMPT)
     one, many = _decoder_rates(model, new_chars, repeats)
@@ -198,6 +224,12 @@ def bench_gpt(
         for batch in (1, 20):
             rows.append({"model": "lecture-size GPT", "metric": f"matrix products alone, {batch} row(s) a step (the bound)",
                          "value": round(batch * _products_alone(lecture, batch), 1), "unit": "chars/s"})  # fmt: skip
+        for positions in (lecture.block_size // 2, lecture.block_size):  # a row's window holds between the two
+            rows.append({"model": "lecture-size GPT", "metric": f"attention alone, 20 rows x {positions} positions",
+                         "value": round(_attention_alone(lecture, 20, positions), 3), "unit": "ms a step"})  # fmt: skip
+        half = lecture.block_size // 2
+        rows.append({"model": "lecture-size GPT", "metric": f"rebuilding one row's cache from {half} characters",
+                     "value": round(_rebuild_ms(lecture, half), 2), "unit": "ms"})  # fmt: skip
     return rows
 
 

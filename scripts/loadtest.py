@@ -627,11 +627,12 @@ async def generate_crowd(run: Run, res: dict) -> None:
     n, timeout_s = run.args.students or run.args.generate_students, run.args.gen_timeout
 
     # A teacher starts the server before the class comes: the server's very first Generate (which may wait
-    # for the text generator's process to start) is not the figure a student sees.
+    # for the text generator's process to start) is not the figure a student sees. Behind a proxy, new
+    # sessions take turns over the app processes: one warm-up per process.
     run.mark("generate: warm-up (not counted)")
-    warm = (await start_students(run, 1, "warm", "gpt-generation"))[0]
-    res["warm_up"] = await warm.generate(timeout_s)
-    await close_all([warm])
+    warm = await start_students(run, max(1, len(run.pids)), "warm", "gpt-generation")
+    res["warm_up"] = [await w.generate(timeout_s) for w in warm]
+    await close_all(warm)
 
     run.mark("generate: 1 student alone")
     solo = (await start_students(run, 1, "solo", "gpt-generation"))[0]
