@@ -4,6 +4,7 @@ streams decoded together by the BatchDecoder (the whole class on one server), an
 texts come out identical batched and alone.
 
     python scripts/_bench_gpt.py            # uses weights/ (or $GENLAB_WEIGHTS)
+    python scripts/_bench_gpt.py --dtype bfloat16   # what 16-bit decoding would buy, and cost
                                             # (also an untrained lecture-size model: speed only)
     python scripts/benchmark.py --only gpt  # the same rows, in the project's table
 """
@@ -118,7 +119,7 @@ def _products_alone(model, batch: int, steps: int = 200) -> float:
     """Steps per second of the model's matrix products alone, one position per row: every layer's
     query/key/value, projection and feed-forward products and the output layer, with no attention, no
     LayerNorm, no sampling. Batch 1 reads every weight once per character: the bound on decoding speed."""
-    x = torch.randn(batch, model.cfg.n_embd)
+    x = torch.randn(batch, model.cfg.n_embd, dtype=model.lm_head.weight.dtype)
     layers = [(b.sa.qkv_weight(), b.sa.proj, b.ffwd.net[0], b.ffwd.net[2]) for b in model.blocks]
 
     def chain():
@@ -140,7 +141,7 @@ def _attention_alone(model, batch: int, positions: int, steps: int = 50) -> floa
     bytes as the weights: the other half of the bound on batched decoding."""
     cfg = model.cfg
     cache = model.new_cache(batch)
-    q = torch.randn(batch, cfg.n_head, 1, cfg.n_embd // cfg.n_head)
+    q = torch.randn(batch, cfg.n_head, 1, cfg.n_embd // cfg.n_head, dtype=cache.k.dtype)
     layers = [(cache.k[i, :, :, :positions], cache.v[i, :, :, :positions]) for i in range(cfg.n_layer)]
 
     def step():
@@ -193,15 +194,22 @@ def identical_texts(model, new_chars: int = 300, **sampling) -> int:
 
 
 def bench_gpt(
-    name: str = "gpt-shakespeare", new_chars: int = 500, repeats: int = 3, directory: Path | None = None, lecture_size: bool = True
+    name: str = "gpt-shakespeare",
+    new_chars: int = 500,
+    repeats: int = 3,
+    directory: Path | None = None,
+    lecture_size: bool = True,
+    dtype: torch.dtype = torch.float32,
 ) -> list[dict]:
     """Median figures over `repeats` runs, model already loaded (as on the page).
 
     With lecture_size, the same figures for the lecture's architecture (6 layers, 384 channels,
     context 256) with untrained weights: speed does not depend on the weights, and it shows what
     the cache buys at the size the lecture trains, which a 2-core CPU cannot train in time.
+    dtype: the app decodes in float32; bfloat16 shows what 16-bit decoding would buy, and what it costs
+    (the identical-texts rows).
     """
-    model = load_gpt(name, directory)
+    model = load_gpt(name, directory).to(dtype)
     ids = model.tokenizer.encode(PROMPT)
     rows = _rows(name, _rates(model, ids, new_chars, repeats), new_chars)
     first = statistics.median(_seconds(lambda: next(stream(model, ids, new_chars, seed=0))) for _ in range(max(5, repeats)))
@@ -217,7 +225,7 @@ def bench_gpt(
             }
         )
     if lecture_size:
-        lecture = GPT(replace(PRESETS["lecture"][0], vocab_size=model.vocab_size)).eval()
+        lecture = GPT(replace(PRESETS["lecture"][0], vocab_size=model.vocab_size)).eval().to(dtype)
         lecture.tokenizer = model.tokenizer
         rows += _rows("lecture-size GPT", _rates(lecture, ids, new_chars, 1), new_chars)
         rows += _batch_rows("lecture-size GPT", lecture, new_chars, 1)
@@ -238,9 +246,11 @@ def main() -> None:
     p.add_argument("--weights", default=None, help="weights folder (default: $GENLAB_WEIGHTS, else weights/)")
     p.add_argument("--new-chars", type=int, default=500)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32", help="decode in this precision")
     args = p.parse_args()
     configure_threads()
-    for r in bench_gpt(new_chars=args.new_chars, repeats=args.repeats, directory=Path(args.weights) if args.weights else None):
+    weights = Path(args.weights) if args.weights else None
+    for r in bench_gpt(new_chars=args.new_chars, repeats=args.repeats, directory=weights, dtype=getattr(torch, args.dtype)):
         print(f"{r['model']:<18} {r['metric']:<55} {r['value']:>10.4g}  {r['unit']}")
 
 
