@@ -270,8 +270,8 @@ def renice_clients(nice: int | None, group_nice: int, server_pids: list[int]) ->
 class OwnServer:
     """`streamlit run app.py` on a free port, its output in a log file that is kept afterwards."""
 
-    def __init__(self, extra_args: list[str], log_path: Path):
-        self.port = free_port()
+    def __init__(self, extra_args: list[str], log_path: Path, port: int | None = None):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         cmd = [
@@ -288,7 +288,7 @@ class OwnServer:
             "true",
             *extra_args,
         ]
-        self.log_file = open(log_path, "wb")
+        self.log_file = open(log_path, "ab")
         # Its own session, so stopping it also stops anything it started.
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, env=os.environ.copy(), stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True
