@@ -17,6 +17,7 @@ cancel() whenever they like.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import deque
@@ -25,7 +26,7 @@ from typing import Callable
 import torch
 
 from core.gpt.model import LanguageModel
-from core.gpt.sampling import check_sampling, draw, invalid_rows, next_token_probs
+from core.gpt.sampling import check_sampling, invalid_rows, next_token_probs, race
 
 
 class DecodeRequest:
@@ -194,7 +195,7 @@ class BatchDecoder:
                 probs, members = probs[keep], [members[j] for j in keep]
             if not members:
                 continue
-            tokens = draw(probs, [rows[i].request.generator for i in members]).flatten().tolist()
+            tokens = race(probs, [rows[i].request.generator for i in members]).flatten().tolist()
             for i, token in zip(members, tokens):
                 rows[i].tokens.append(token)
                 rows[i].request._append(token)
@@ -278,21 +279,17 @@ class BatchDecoder:
             except Exception as e:  # every row of this forward fails; the decoder goes on
                 failed.update((i, failure(e)) for i in range(steps))
         # One forward per run of prefills of one length (_arrange_cache sorted them), shaped as in generate_tokens.
-        start = steps
-        while start < len(rows):
-            n = len(_context(rows[start], block))
-            stop = next((j for j in range(start, len(rows)) if len(_context(rows[j], block)) != n), len(rows))
-            view = cache.view(start, stop)
+        contexts = {i: _context(rows[i], block) for i in range(steps, len(rows))}
+        for _, run in itertools.groupby(contexts, key=lambda i: len(contexts[i])):
+            members = list(run)
+            view = cache.view(members[0], members[-1] + 1)
             view.clear()
-            members = list(range(start, stop))
             try:
-                contexts = torch.tensor([_context(rows[i], block) for i in members])
-                parts.append((members, model(contexts, cache=view)[0][:, -1]))
+                parts.append((members, model(torch.tensor([contexts[i] for i in members]), cache=view)[0][:, -1]))
                 for i in members:
                     rows[i].fresh = False
             except Exception as e:
                 failed.update((i, failure(e)) for i in members)
-            start = stop
         return parts
 
     def _recomputed_logits(self, rows: list[_Row], failed: dict[int, str]) -> list[tuple[list[int], torch.Tensor]]:

@@ -69,20 +69,27 @@ def next_token_probs(
 
 def invalid_rows(probs: torch.Tensor) -> list[int]:
     """Rows of probs (B, vocab) that are no distribution: NaN, infinity or nothing to draw (a broken model)."""
-    ok = torch.isfinite(probs).all(-1) & (probs >= 0).all(-1) & (probs.sum(-1) > 0)
-    return (~ok).nonzero().flatten().tolist()
+    total = probs.sum(-1)  # NaN or infinity anywhere in a row makes its total fail one of these
+    ok = (probs.amin(-1) >= 0) & (total > 0) & (total < math.inf)
+    return [] if ok.all() else (~ok).nonzero().flatten().tolist()
 
 
 def draw(probs: torch.Tensor, generator: torch.Generator | list[torch.Generator | None] | None) -> torch.Tensor:
-    """One token per row of probs (B, vocab) -> (B, 1), exactly as torch.multinomial(probs, 1, generator) draws it.
+    """One token per row of probs (B, vocab) -> (B, 1), exactly as torch.multinomial(probs, 1, generator) draws it,
+    which also refuses odds that are no distribution (RuntimeError)."""
+    if bad := invalid_rows(probs):
+        raise RuntimeError(f"the odds of row(s) {bad} hold NaN or infinity, or nothing to draw")
+    return race(probs, generator)
+
+
+def race(probs: torch.Tensor, generator: torch.Generator | list[torch.Generator | None] | None) -> torch.Tensor:
+    """draw() for odds already checked with invalid_rows().
 
     Sampling from p is a race: give every token an Exp(1) waiting time E and take the largest p / E.
     One generator (or None) fills the whole batch, as multinomial does. A list gives each row its own:
     row i then draws what it would draw alone with generator[i], whoever shares the batch, and a batch
     needs one small fill per row and one argmax, not one multinomial call per row.
     """
-    if bad := invalid_rows(probs):
-        raise RuntimeError(f"the odds of row(s) {bad} hold NaN or infinity, or nothing to draw")
     waits = torch.empty_like(probs)
     if isinstance(generator, list):
         for row, g in zip(waits, generator):
