@@ -4,8 +4,9 @@ One headless Chromium (the system's, never a downloaded one) opens one browser c
 The browsers share the machine's cores with the server, so their own timings say little; the report
 rests on (a) what the pages themselves print (the GPT caption "300 characters in 0.8 s", the GAN's
 "Step 1,234") and (b) the server process's RSS and CPU time, read from /proc every few seconds. The
-browsers run at idle CPU priority (SCHED_IDLE and the lowest autogroup weight, --clients): in a real
-class they run on the students' own machines, so here they get only what the server leaves.
+browsers run at idle CPU priority (SCHED_IDLE, and while the class generates the lowest autogroup
+weight; --clients): in a real class they run on the students' own machines, so here they get only what
+the server leaves.
 
 Usage (from the repository root):
 
