@@ -11,7 +11,7 @@ machines lack, and there they showed as empty boxes.
 import streamlit as st
 
 from app_pages._ui import choose_language, run_page
-from core.cache import start_text_generator
+from app_pages.loaders import start_text_generator
 from i18n import _
 
 st.set_page_config(page_title="GenLab", page_icon=":material/science:", layout="wide")

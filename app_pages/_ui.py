@@ -9,9 +9,9 @@ import streamlit as st
 import torch
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core.cache import SERVER_ID, janitor, scheduler
-from core.checkpoint import WeightsError
-from core.scheduler import Job
+from app_pages.loaders import SERVER_ID, janitor, scheduler
+from core.serving.scheduler import Job
+from core.training.checkpoint import WeightsError
 from i18n import LANGUAGES, _, catalog, language, pick, prose, speaking, use_language_source  # noqa: F401  (pages import prose from here)
 
 QUICK_S = 0.3  # a job that finishes within this never shows a waiting line

@@ -5,8 +5,8 @@ under app_pages/gan/ (common.py: what they share, the live controls among it). F
 runs (st.tabs with on_change="rerun"): a replay of the shipped GAN's recorded training, a GAN training live in this
 session, a toy 2-D GAN whose discriminator is drawn on the plane, the shipped generator to explore, and a search
 for the noise that draws the learner's own digit. Figures: figures/gan.py; explanations: text/<language>/gan_*.md
-and draw_gan*.md. Live training and the search run on the server's scheduler (core/trainer_queue.py,
-core/scheduler.py); the tabs only redraw on a timer. Every word goes through _() (catalog:
+and draw_gan*.md. Live training and the search run on the server's scheduler (core/serving/trainer_queue.py,
+core/serving/scheduler.py); the tabs only redraw on a timer. Every word goes through _() (catalog:
 i18n/locales/pt_BR/LC_MESSAGES/gan.po); numbers through number()/percent().
 """
 
@@ -19,9 +19,9 @@ import streamlit as st
 from app_pages._ui import load, prose, show_open_tab
 from app_pages.gan import explore, find, live, replay, toy
 from app_pages.gan.common import TABS
-from core.cache import load_gan_history
-from core.data import DataUnavailableError, data_root
+from app_pages.loaders import load_gan_history
 from core.gan.live import DigitData, mnist_digits, shipped_digits
+from core.training.data import DataUnavailableError, data_root
 from i18n import _
 
 # --- the live tab's training digits, read once per server ---

@@ -10,8 +10,8 @@ import streamlit as st
 from app_pages._ui import in_language, load, lost_run_notice, prose, show_open_tab
 from app_pages.gpt import attention, card, compare, generate, ladder, odds
 from app_pages.gpt.common import NAMES, Inputs
+from app_pages.loaders import load_gpt, load_meta
 from core import registry
-from core.cache import load_gpt, load_meta
 from core.gpt.prompt import md_escape, prepare_prompt
 from core.gpt.sampling import MAX_NEW_TOKENS
 from i18n import N_, _, number

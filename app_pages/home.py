@@ -8,9 +8,9 @@ import re
 import streamlit as st
 
 from app_pages._ui import prose, weights_error
+from app_pages.loaders import load_meta
 from core import registry
-from core.cache import load_meta
-from core.checkpoint import WeightsError
+from core.training.checkpoint import WeightsError
 from i18n import N_, _, number, percent
 
 GLOSSARY = "app_pages/glossary.py"

@@ -13,9 +13,9 @@ import streamlit as st
 from app_pages._ui import load, prose, show_open_tab
 from app_pages.latent import compare, draw, interpolation, reconstruction, sliders
 from app_pages.latent.common import TABS, Context, glossary_link
+from app_pages.loaders import load_classifier, load_meta, load_vae, load_vae_data, scheduler
 from core import registry
-from core.cache import load_classifier, load_meta, load_vae, load_vae_data, scheduler
-from core.checkpoint import WeightsError, weights_dir
+from core.training.checkpoint import WeightsError, weights_dir
 from core.vae import latent
 from figures.latent import png_uri
 from figures.pictures import image_grid

@@ -3,12 +3,12 @@
 from core import load_vae, load_generator, load_gpt, load_classifier
 """
 
-from core.checkpoint import MissingWeightsError, WeightsError
-from core.classifier import load_classifier
-from core.drawing import EmptyDrawingError, mnist_from_drawing
 from core.gan.model import load_generator
 from core.gpt.model import load_gpt
+from core.mnist.classifier import load_classifier
+from core.mnist.drawing import EmptyDrawingError, mnist_from_drawing
 from core.registry import LADDER
+from core.training.checkpoint import MissingWeightsError, WeightsError
 from core.vae.model import load_vae
 
 __all__ = [

@@ -12,12 +12,12 @@ import statistics
 import time
 
 import _common  # noqa: F401  (puts the repo root on sys.path)
-from core.checkpoint import load_tensors
-from core.classifier import load_classifier
-from core.data import DataUnavailableError
-from core.device import configure_threads
 from core.gan.live import LIVE_SETTINGS, LiveDigitGAN, LiveToyGAN, mnist_digits, shipped_digits
 from core.gan.model import load_history
+from core.mnist.classifier import load_classifier
+from core.training.checkpoint import load_tensors
+from core.training.data import DataUnavailableError
+from core.training.device import configure_threads
 from figures.gan import replay_moment
 
 

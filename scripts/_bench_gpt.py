@@ -20,11 +20,11 @@ from pathlib import Path
 import torch
 
 import _common  # noqa: F401  (puts the repo root on sys.path)
-from core.device import configure_threads
 from core.gpt.batch_decode import BatchDecoder, decode_alone
 from core.gpt.model import GPT, load_gpt
 from core.gpt.sampling import stream
 from core.gpt.train import PRESETS
+from core.training.device import configure_threads
 
 PROMPT = "ROMEO:\nBut soft, what light through yonder window breaks?\n\nJULIET:\n"
 # Twenty students, twenty prompts of different lengths.

@@ -11,7 +11,7 @@ import time
 import torch
 
 import _common  # noqa: F401  (puts the repo root on sys.path)
-from core.device import configure_threads
+from core.training.device import configure_threads
 from core.vae import latent
 from core.vae.model import VAE_NAMES, load_vae
 

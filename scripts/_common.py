@@ -12,8 +12,8 @@ sys.path.insert(0, str(ROOT))  # scripts run as `python scripts/x.py` and import
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from core import distributed  # noqa: E402
-from core.device import pick_device  # noqa: E402
+from core.training import distributed  # noqa: E402
+from core.training.device import pick_device  # noqa: E402
 
 
 def parser(description: str, accumulate: bool = True) -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ import sys
 import torch
 
 import _common  # noqa: F401  (puts the repo root on sys.path)
-from core.device import configure_threads
+from core.training.device import configure_threads
 
 SECTIONS = ("vae", "gan", "gpt")
 

@@ -3,7 +3,7 @@
     python scripts/check_drawing.py --data-dir ../shared/data            # all 10,000 test digits
     python scripts/check_drawing.py --data-dir ../shared/data --n 1000   # every 10th
 
-Each test digit is redrawn as a canvas might send it (core.drawing.canvas_like: enlarged to 280x280,
+Each test digit is redrawn as a canvas might send it (core.mnist.drawing.canvas_like: enlarged to 280x280,
 shrunk again, moved off-centre, inverted or not, grey, RGB or RGBA), prepared by mnist_from_drawing,
 and read by the shipped classifier. Exits 1 when the accuracy is below --min-accuracy.
 """
@@ -16,9 +16,9 @@ import time
 import torch
 
 import _common  # noqa: F401  (puts the repo root on sys.path)
-from core.classifier import load_classifier, predict
-from core.data import load_mnist
-from core.drawing import canvas_like, mnist_from_drawing
+from core.mnist.classifier import load_classifier, predict
+from core.mnist.drawing import canvas_like, mnist_from_drawing
+from core.training.data import load_mnist
 
 FORMS = [
     "grey, dark ink on light",

@@ -17,11 +17,11 @@ import torch
 
 import _common  # noqa: F401  (puts the repo root on sys.path)
 from core import registry
-from core.checkpoint import WeightsError, load_meta
-from core.classifier import accuracy, gaussian_stats, load_classifier, predict
-from core.data import load_mnist, load_shakespeare
 from core.gan.history import score_generator
 from core.gpt.train import full_loss, split
+from core.mnist.classifier import accuracy, gaussian_stats, load_classifier, predict
+from core.training.checkpoint import WeightsError, load_meta
+from core.training.data import load_mnist, load_shakespeare
 from core.vae.model import evaluate as vae_evaluate
 
 

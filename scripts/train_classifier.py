@@ -11,9 +11,9 @@ import torch
 from torch.distributed.elastic.multiprocessing.errors import record
 
 import _common
-from core.checkpoint import save_checkpoint
-from core.classifier import ClassifierConfig, DigitClassifier, accuracy, train_epoch
-from core.data import load_mnist
+from core.mnist.classifier import ClassifierConfig, DigitClassifier, accuracy, train_epoch
+from core.training.checkpoint import save_checkpoint
+from core.training.data import load_mnist
 
 
 @record  # under torchrun, a failing rank's error heads the launcher's report

@@ -18,12 +18,12 @@ from safetensors.torch import load_file
 from torch.distributed.elastic.multiprocessing.errors import record
 
 import _common
-from core.checkpoint import load_training_state, save_checkpoint, save_tensors, save_training_state
-from core.classifier import frechet_distance, gaussian_stats, load_classifier, predict
-from core.data import digit_sample, load_mnist
-from core.distributed import unwrap
 from core.gan.history import TrainingHistory, losses_from_tensors, moments_from_tensors, score_generator
 from core.gan.model import GANConfig, GANTrainer, TrainSettings, lr_scale, mnist_sampler, new_mnist_gan
+from core.mnist.classifier import frechet_distance, gaussian_stats, load_classifier, predict
+from core.training.checkpoint import load_training_state, save_checkpoint, save_tensors, save_training_state
+from core.training.data import digit_sample, load_mnist
+from core.training.distributed import unwrap
 
 
 def moment_steps(total: int, n: int = 48) -> set[int]:

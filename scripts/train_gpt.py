@@ -17,12 +17,12 @@ import torch
 from torch.distributed.elastic.multiprocessing.errors import record
 
 import _common
-from core.checkpoint import load_training_state, save_checkpoint, save_training_state
-from core.data import load_shakespeare
 from core.gpt import ladder
 from core.gpt.model import GPT, BigramLanguageModel
 from core.gpt.tokenizer import CharTokenizer
 from core.gpt.train import PRESETS, TrainConfig, estimate_loss, full_loss, get_batch, make_optimizer, split, train_step
+from core.training.checkpoint import load_training_state, save_checkpoint, save_training_state
+from core.training.data import load_shakespeare
 
 
 @record  # under torchrun, a failing rank's error heads the launcher's report

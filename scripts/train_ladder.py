@@ -15,8 +15,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import _common
-from core.checkpoint import load_meta
 from core.gpt import ladder
+from core.training.checkpoint import load_meta
 
 
 def main():

@@ -15,8 +15,8 @@ import torch
 from torch.distributed.elastic.multiprocessing.errors import record
 
 import _common
-from core.checkpoint import load_training_state, save_checkpoint, save_tensors, save_training_state
-from core.data import digit_sample, load_mnist
+from core.training.checkpoint import load_training_state, save_checkpoint, save_tensors, save_training_state
+from core.training.data import digit_sample, load_mnist
 from core.vae.model import VAE, VAEConfig, encode_all, evaluate, train_epoch
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.data import data_root
+from core.training.data import data_root
 
 ROOT = Path(__file__).resolve().parent.parent
 

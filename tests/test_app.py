@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from conftest import ROOT, no_errors
-from core.checkpoint import weights_dir
+from core.training.checkpoint import weights_dir
 
 PAGES = ["app_pages/home.py", "app_pages/latent_space.py", "app_pages/gan_training.py", "app_pages/gpt_generation.py",
          "app_pages/glossary.py"]  # fmt: skip

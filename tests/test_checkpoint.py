@@ -5,7 +5,8 @@ import json
 import pytest
 import torch
 
-from core.checkpoint import (
+from core.mnist.classifier import ClassifierConfig, DigitClassifier, load_classifier
+from core.training.checkpoint import (
     MissingWeightsError,
     WeightsError,
     load_meta,
@@ -14,7 +15,6 @@ from core.checkpoint import (
     save_checkpoint,
     save_training_state,
 )
-from core.classifier import ClassifierConfig, DigitClassifier, load_classifier
 
 
 def small_classifier():

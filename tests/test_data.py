@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.data import DataUnavailableError, data_root, load_mnist, load_shakespeare
+from core.training.data import DataUnavailableError, data_root, load_mnist, load_shakespeare
 
 
 def test_data_root_order(monkeypatch, tmp_path):

@@ -16,12 +16,12 @@ import torch
 from safetensors.torch import load_file
 
 from conftest import ROOT
-from core.checkpoint import load_meta, save_checkpoint
-from core.classifier import ClassifierConfig, DigitClassifier, load_classifier
-from core.distributed import Dist, plan_batches
 from core.gan.history import losses_from_tensors
 from core.gan.model import load_generator, load_history
 from core.gpt.model import load_gpt
+from core.mnist.classifier import ClassifierConfig, DigitClassifier, load_classifier
+from core.training.checkpoint import load_meta, save_checkpoint
+from core.training.distributed import Dist, plan_batches
 from core.vae.model import load_vae
 
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}  # two processes on two cores
@@ -218,7 +218,7 @@ def test_close_frees_the_dropped_ddp_wrappers_before_it_leaves_the_group(tmp_pat
         import gc, sys, weakref
         sys.path.insert(0, {str(ROOT)!r})
         import torch
-        from core.distributed import init
+        from core.training.distributed import init
         gc.disable()
         run, _ = init(torch.device("cpu"))
         fwd = run.wrap(torch.nn.Linear(4, 4))

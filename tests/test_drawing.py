@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from core import load_classifier
-from core.checkpoint import load_tensors
-from core.classifier import predict
-from core.data import load_mnist
-from core.drawing import EmptyDrawingError, canvas_like, mnist_from_drawing
+from core.mnist.classifier import predict
+from core.mnist.drawing import EmptyDrawingError, canvas_like, mnist_from_drawing
+from core.training.checkpoint import load_tensors
+from core.training.data import load_mnist
 
 
 def centre_of_mass(x: torch.Tensor) -> tuple[float, float]:

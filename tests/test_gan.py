@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.checkpoint import load_tensors, save_checkpoint, save_tensors
-from core.classifier import ClassifierConfig, DigitClassifier
-from core.data import DataUnavailableError
 from core.gan.history import TrainingHistory, losses_from_tensors, moments_from_tensors
 from core.gan.live import LiveDigitGAN, LiveGAN, LiveToyGAN, check_losses, digit_sampler, mnist_digits, shipped_digits, smooth_curve
 from core.gan.model import GANConfig, GANTrainer, TrainSettings, load_generator, load_history, lr_scale, mnist_sampler, new_mnist_gan
 from core.gan.toy import TOY_SETTINGS, discriminator_map, generate, make_distribution, mode_coverage, ring, toy_trainer
+from core.mnist.classifier import ClassifierConfig, DigitClassifier
+from core.training.checkpoint import load_tensors, save_checkpoint, save_tensors
+from core.training.data import DataUnavailableError
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = GANConfig(latent_dim=8, g_channels=4, d_channels=4)

@@ -100,15 +100,15 @@ def test_lang_in_the_url_and_the_picker_switch_language_and_keep_what_the_visito
 
 # The files whose marked strings these pages show: the shell, the pages, their figures and core's messages.
 SHOWN_BY = {
-    "home": ("app.py", "app_pages/_ui.py", "app_pages/home.py", "core/registry.py", "core/checkpoint.py"),
+    "home": ("app.py", "app_pages/_ui.py", "app_pages/home.py", "core/registry.py", "core/training/checkpoint.py"),
     "gpt_generation": ("app.py", "app_pages/_ui.py", "app_pages/gpt_generation.py", "app_pages/gpt/", "figures/gpt.py",
-                       "core/gpt/", "core/registry.py", "core/checkpoint.py"),
+                       "core/gpt/", "core/registry.py", "core/training/checkpoint.py"),
     "glossary": ("app.py", "app_pages/_ui.py", "app_pages/glossary.py"),
     "latent_space": ("app.py", "app_pages/_ui.py", "app_pages/latent_space.py", "app_pages/latent/", "app_pages/drawing.py",
-                     "figures/latent.py", "core/vae/", "core/drawing.py", "core/registry.py", "core/checkpoint.py"),
+                     "figures/latent.py", "core/vae/", "core/mnist/drawing.py", "core/registry.py", "core/training/checkpoint.py"),
     "gan_training": ("app.py", "app_pages/_ui.py", "app_pages/gan_training.py", "app_pages/gan/", "app_pages/drawing.py",
-                     "figures/gan.py", "core/gan/", "core/trainer_queue.py", "core/drawing.py", "core/gpt/prompt.py",
-                     "core/registry.py", "core/checkpoint.py"),
+                     "figures/gan.py", "core/gan/", "core/serving/trainer_queue.py", "core/mnist/drawing.py", "core/gpt/prompt.py",
+                     "core/registry.py", "core/training/checkpoint.py"),
 }  # fmt: skip
 PROTO_TEXT = {"body", "label", "help", "placeholder", "options"}  # what an element shows (not its value or id)
 PLOT_TEXT = {"text", "name", "customdata"}  # titles ({"text": …}), legends, bar labels, hover text

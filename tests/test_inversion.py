@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from core import load_generator
-from core.checkpoint import load_tensors
 from core.gan.inversion import Inversion, typicality
 from core.gan.model import GANConfig, Generator
-from core.scheduler import Scheduler
+from core.serving.scheduler import Scheduler
+from core.training.checkpoint import load_tensors
 
 
 @pytest.fixture(scope="module")

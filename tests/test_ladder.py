@@ -11,11 +11,11 @@ import torch
 import torch.nn as nn
 
 from core import LADDER, load_gpt, registry
-from core.checkpoint import load_meta, weights_dir
-from core.data import load_shakespeare
 from core.gpt import ladder
 from core.gpt.model import GPT, BigramLanguageModel
 from core.gpt.train import full_loss, split
+from core.training.checkpoint import load_meta, weights_dir
+from core.training.data import load_shakespeare
 
 V = 65
 

@@ -7,8 +7,7 @@ import pytest
 import torch
 
 from conftest import ROOT
-from core.checkpoint import weights_dir
-from core.classifier import (
+from core.mnist.classifier import (
     ClassifierConfig,
     DigitClassifier,
     accuracy,
@@ -19,7 +18,8 @@ from core.classifier import (
     predict,
     train_epoch,
 )
-from core.data import load_mnist
+from core.training.checkpoint import weights_dir
+from core.training.data import load_mnist
 
 
 def test_classifier_shapes():

@@ -15,11 +15,11 @@ from test_i18n import SHOWN_BY, english_shown, portuguese_app
 
 from app_pages import drawing
 from conftest import ROOT, no_errors
-from core.checkpoint import save_checkpoint, save_tensors
-from core.classifier import ClassifierConfig, DigitClassifier
-from core.data import DataUnavailableError
 from core.gan.history import TrainingHistory
 from core.gan.model import GANConfig, GANTrainer, TrainSettings, mnist_sampler, new_mnist_gan
+from core.mnist.classifier import ClassifierConfig, DigitClassifier
+from core.training.checkpoint import save_checkpoint, save_tensors
+from core.training.data import DataUnavailableError
 
 PAGE = "app_pages/gan_training.py"
 CMD = "python scripts/train_gan.py"
@@ -241,7 +241,7 @@ def test_a_second_trainer_waits_in_a_visible_line(page, gan_weights, monkeypatch
     how many are ahead; when the first pauses, the second trains."""
     from streamlit.testing.v1 import AppTest
 
-    from core.cache import trainer_queue
+    from app_pages.loaders import trainer_queue
 
     monkeypatch.setattr(trainer_queue(), "max_active", 1)
     first = open_tab(page, "live")
@@ -426,7 +426,7 @@ def test_missing_gan_files_show_the_training_command(app, gan_weights, tmp_path,
 
 def test_shipped_weights_render_every_tab(app, monkeypatch):
     """The page on the real files in weights/ (skipped until they are trained)."""
-    from core.checkpoint import weights_dir
+    from core.training.checkpoint import weights_dir
 
     names = ["gan.safetensors", "gan.json", "gan.history.safetensors", "classifier.safetensors"]
     if not all((weights_dir() / n).exists() for n in names):
@@ -444,7 +444,8 @@ def test_shipped_weights_render_every_tab(app, monkeypatch):
 SHOWN_BY.setdefault(
     "gan_training",
     ("app.py", "app_pages/_ui.py", "app_pages/gan_training.py", "app_pages/drawing.py", "figures/gan.py", "core/gan/",
-     "core/trainer_queue.py", "core/drawing.py", "core/gpt/prompt.py", "core/registry.py", "core/checkpoint.py"),
+     "core/serving/trainer_queue.py", "core/mnist/drawing.py", "core/gpt/prompt.py", "core/registry.py",
+     "core/training/checkpoint.py"),
 )  # fmt: skip
 
 
@@ -516,7 +517,7 @@ def test_core_messages_are_english_strs_and_read_in_portuguese_with_its_numbers(
     """Made on a worker thread or in a cache every session shares: English text, shown in the learner's language."""
     from core.gan.live import check_losses, shipped_digits
     from core.gan.toy import DISTRIBUTIONS
-    from core.trainer_queue import TrainerQueue
+    from core.serving.trainer_queue import TrainerQueue
     from i18n import _, speaking
 
     with speaking("pt-BR"):  # made in a Portuguese session: still English as a str

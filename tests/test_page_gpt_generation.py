@@ -17,10 +17,10 @@ import torch
 
 from conftest import no_errors
 from core import LADDER, registry
-from core.checkpoint import load_meta, save_checkpoint, weights_dir
 from core.gpt import ladder
 from core.gpt.model import GPT, GPT_NAMES, BigramLanguageModel, GPTConfig
 from core.gpt.prompt import visible
+from core.training.checkpoint import load_meta, save_checkpoint, weights_dir
 
 PAGE = "app_pages/gpt_generation.py"
 TYPING = {"slow": 20}  # the page's slow typing speed, in characters per second

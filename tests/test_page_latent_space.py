@@ -19,7 +19,7 @@ from test_i18n import english_shown, portuguese_app
 from app_pages.drawing import DRAWING, EMPTY
 from conftest import no_errors
 from core import load_vae, mnist_from_drawing, registry
-from core.checkpoint import load_tensors, weights_dir
+from core.training.checkpoint import load_tensors, weights_dir
 
 PAGE = "app_pages/latent_space.py"
 TABS = ["Sliders & map", "Reconstruction", "Interpolation", "AE vs VAE", "Draw a digit"]
@@ -421,7 +421,7 @@ def test_the_drawing_opens_in_the_sliders_and_starts_the_interpolation(page):
 test_i18n.SHOWN_BY.setdefault(
     "latent_space",
     ("app.py", "app_pages/_ui.py", "app_pages/latent_space.py", "app_pages/latent/", "app_pages/drawing.py", "figures/latent.py",
-     "core/vae/", "core/drawing.py", "core/registry.py", "core/checkpoint.py"),
+     "core/vae/", "core/mnist/drawing.py", "core/registry.py", "core/training/checkpoint.py"),
 )  # fmt: skip
 PORTUGUESE_TABS = ["Controles e mapa", "Reconstrução", "Interpolação", "AE vs. VAE", "Desenhe um dígito"]
 

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, no_errors
 from core import registry
-from core.checkpoint import MissingWeightsError, load_meta, load_tensors, weights_dir
+from core.training.checkpoint import MissingWeightsError, load_meta, load_tensors, weights_dir
 
 FAMILIES = {"vae", "gan", "gpt", "classifier"}
 

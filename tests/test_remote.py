@@ -13,10 +13,10 @@ import pytest
 import torch
 
 from conftest import ROOT
-from core.checkpoint import save_checkpoint
 from core.gpt.batch_decode import decode_alone
 from core.gpt.model import GPT, GPTConfig, load_gpt
 from core.gpt.remote import STOPPED, DecodeProcess
+from core.training.checkpoint import save_checkpoint
 
 VOCAB = "\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from core.gan.live import DigitData, LiveDigitGAN
-from core.scheduler import Scheduler
-from core.trainer_queue import TrainerQueue
+from core.serving.scheduler import Scheduler
+from core.serving.trainer_queue import TrainerQueue
 
 
 @pytest.fixture
@@ -250,7 +250,7 @@ class Heavy:
 
 
 def test_the_janitor_releases_what_an_ended_session_held_after_the_ttl():
-    from core.janitor import SessionJanitor
+    from core.serving.janitor import SessionJanitor
 
     active = {"s1": True, "s2": True}
     janitor = SessionJanitor(lambda sid: active[sid], ttl_s=30)

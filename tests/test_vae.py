@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from conftest import ROOT
-from core.checkpoint import MissingWeightsError, load_tensors
-from core.classifier import ClassifierConfig, DigitClassifier
+from core.mnist.classifier import ClassifierConfig, DigitClassifier
+from core.training.checkpoint import MissingWeightsError, load_tensors
 from core.vae import latent
 from core.vae.model import VAE, VAEConfig, encode_all, evaluate, kl_per_dim, load_vae, reparameterize, train_epoch, vae_loss
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 import streamlit as st
 
 from app_pages._ui import compute, in_language, prose, run_page
-from core.cache import scheduler, trainer_queue
+from app_pages.loaders import scheduler, trainer_queue
 from i18n import N_, _, language, ngettext, number, speaking
 
 # Plain words: a tab's label is its value in the URL (?gan_tab=Train+one+live), so a teacher can share it;

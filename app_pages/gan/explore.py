@@ -7,7 +7,7 @@ import torch
 
 from app_pages._ui import compute, load
 from app_pages.gan.common import download
-from core.cache import load_generator
+from app_pages.loaders import load_generator
 from core.gan.model import to_unit
 from core.vae.latent import interpolate, prior_draws
 from figures.pictures import image_grid, png_bytes

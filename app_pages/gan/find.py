@@ -9,7 +9,7 @@ import torch
 from app_pages import drawing
 from app_pages._ui import compute, in_language, load, prose, session_owner, to_image
 from app_pages.gan.common import CHART, guarded, problem_text
-from core.cache import load_generator, scheduler
+from app_pages.loaders import load_generator, scheduler
 from core.gan.inversion import Inversion
 from figures import gan as figs
 from i18n import N_, _, number, percent

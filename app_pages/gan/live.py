@@ -7,10 +7,10 @@ import streamlit as st
 
 from app_pages._ui import compute, hold, lost_run_notice, prose, remember_run, session_owner
 from app_pages.gan.common import CHART, DIGIT_TICK_S, controls, download, redrawn, status_line
-from core.cache import load_classifier
-from core.checkpoint import WeightsError
+from app_pages.loaders import load_classifier
 from core.gan.live import LIVE_SETTINGS, DigitData, LiveDigitGAN
 from core.gan.model import TrainSettings
+from core.training.checkpoint import WeightsError
 from figures import gan as figs
 from figures.pictures import image_grid, png_bytes
 from i18n import _, language, number

@@ -9,8 +9,8 @@ import streamlit as st
 
 from app_pages._ui import in_language, load, prose
 from app_pages.gan.common import CHART, REPLAY_TICK_S, download, guarded
+from app_pages.loaders import load_gan_history
 from core import registry
-from core.cache import load_gan_history
 from core.gpt.prompt import _machine as machine  # the metadata's "x86_64 CPU, 1 thread", in the learner's language
 from figures import gan as figs
 from figures.pictures import png_bytes

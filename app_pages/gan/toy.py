@@ -7,7 +7,7 @@ import streamlit as st
 
 from app_pages._ui import compute, hold, in_language, prose, session_owner
 from app_pages.gan.common import CHART, TOY_TICK_S, controls, redrawn, status_line
-from core.cache import trainer_queue
+from app_pages.loaders import trainer_queue
 from core.gan.live import LiveToyGAN
 from core.gan.model import TrainSettings
 from core.gan.toy import DISTRIBUTIONS, TOY_SETTINGS

@@ -8,8 +8,8 @@ import streamlit as st
 
 from app_pages._ui import load, prose
 from app_pages.gpt.common import FAILED, NAMES, GenerationFailed, Inputs, follow
+from app_pages.loaders import generation_service, load_gpt, load_meta
 from core import registry
-from core.cache import generation_service, load_gpt, load_meta
 from core.gpt.prompt import prepare_prompt, settings_line, text_box
 from i18n import _, ngettext, number
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from app_pages._ui import in_language, prose, remember_run
 from app_pages.gpt.common import FAILED, GenerationFailed, Inputs, follow
-from core.cache import generation_service
+from app_pages.loaders import generation_service
 from core.gpt.prompt import result_caption, text_box
 from i18n import N_, _, number
 

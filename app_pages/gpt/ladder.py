@@ -11,8 +11,8 @@ import streamlit as st
 from app_pages._ui import compute, load, prose
 from app_pages.gpt.common import Inputs
 from app_pages.gpt.compare import race
+from app_pages.loaders import load_gpt, load_meta
 from core import LADDER, registry
-from core.cache import load_gpt, load_meta
 from core.gpt import ladder
 from core.gpt.prompt import attention_window
 from figures.gpt import attention_grid, ladder_chart

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app_pages._ui import compute, session_owner
 from app_pages.gpt.common import Inputs
-from core.cache import scheduler
+from app_pages.loaders import scheduler
 from core.gpt.prompt import next_char_odds, visible
 from core.gpt.sampling import stream
 from figures.gpt import next_char_bars

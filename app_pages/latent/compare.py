@@ -6,8 +6,8 @@ import streamlit as st
 
 from app_pages._ui import compute, load, prose
 from app_pages.latent.common import DICE, IMG, NO_BAR, NO_CLASSIFIER, PNG, Context, glossary_link, randomize
+from app_pages.loaders import load_vae, load_vae_data
 from core import registry
-from core.cache import load_vae, load_vae_data
 from core.vae import latent
 from figures import latent as figs
 from figures.pictures import image_grid, png_bytes

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import torch
 
-from core.classifier import class_report, frechet_distance, gaussian_stats, predict
 from core.gan.model import to_unit
-from core.helpers import evaluating
+from core.mnist.classifier import class_report, frechet_distance, gaussian_stats, predict
+from core.training.helpers import evaluating
 
 LOSS_KEYS = ("loss_d", "loss_g", "d_real", "d_fake")
 

@@ -1,7 +1,7 @@
 """GANs that train a few steps at a time inside one browser session, and helpers for showing GANs.
 
 The page keeps one LiveDigitGAN and one LiveToyGAN in st.session_state; a TrainerQueue
-(core/trainer_queue.py) trains them a step at a time on the server's compute scheduler. Nothing here
+(core/serving/trainer_queue.py) trains them a step at a time on the server's compute scheduler. Nothing here
 is shared between sessions: each object owns its networks, its optimisers and its random generator.
 Training stops by itself (and says why) when a loss turns NaN or explodes. What it says (why it stopped,
 where its digits come from) is a Message: English as a str, shown in the learner's language by the page's _().
@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.data import data_root, load_mnist
 from core.gan.history import TrainingHistory
 from core.gan.model import GANConfig, GANTrainer, TrainSettings, new_mnist_gan, to_unit
 from core.gan.toy import TOY_SETTINGS, Toy2D, discriminator_map, generate, make_distribution, mode_coverage, toy_trainer
-from core.helpers import evaluating
+from core.training.data import data_root, load_mnist
+from core.training.helpers import evaluating
 from i18n import N_, Message, number, speaking
 
 # Half the width of the shipped DCGAN: on two CPU cores it draws recognisable digits in minutes.
@@ -119,7 +119,7 @@ class LiveGAN:
         self.notice = reason
 
     def release(self) -> None:
-        """Its session has ended: drop the networks, optimisers and history now (see core/janitor.py)."""
+        """Its session has ended: drop the networks, optimisers and history now (see core/serving/janitor.py)."""
         self.running = False
         self.trainer = self.history = self._view = None
 

@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from core.checkpoint import load_meta, load_state, load_tensors
+from core.training.checkpoint import load_meta, load_state, load_tensors
 
 
 @dataclass(frozen=True)

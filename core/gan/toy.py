@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 
 from core.gan.model import GANTrainer, TrainSettings
-from core.helpers import evaluating
+from core.training.helpers import evaluating
 from i18n import N_, Message
 
 # Faster settings than the digit GAN's: the networks are tiny and a batch of points is cheap.

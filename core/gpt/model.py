@@ -18,9 +18,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from core import registry
-from core.checkpoint import load_meta, load_state
 from core.gpt.sampling import generate_tokens
 from core.gpt.tokenizer import CharTokenizer
+from core.training.checkpoint import load_meta, load_state
 
 
 class LanguageModel(nn.Module):

@@ -14,15 +14,12 @@ window of context, and the rebuild happens once every block_size // 2 tokens.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
 
 from i18n import N_, Message
-
-if TYPE_CHECKING:  # the model module imports this one; type hints only
-    from core.gpt.model import LanguageModel
 
 MAX_NEW_TOKENS = 5000
 MAX_TEMPERATURE = 5.0
@@ -101,7 +98,7 @@ def race(probs: torch.Tensor, generator: torch.Generator | list[torch.Generator 
 
 @torch.inference_mode()  # like no_grad, and cheaper per operation: that matters at one token per step
 def generate_tokens(
-    model: "LanguageModel",
+    model: torch.nn.Module,  # a core.gpt.model.LanguageModel (which imports this module)
     idx: torch.Tensor,
     max_new_tokens: int,
     temperature: float = 1.0,
@@ -138,7 +135,7 @@ def generate_tokens(
 
 
 def stream(
-    model: LanguageModel,
+    model: torch.nn.Module,
     ids: list[int],
     max_new_tokens: int,
     temperature: float = 1.0,

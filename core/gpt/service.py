@@ -13,7 +13,7 @@ import threading
 
 from core.gpt.batch_decode import BatchDecoder, DecodeRequest
 from core.gpt.model import LanguageModel
-from core.scheduler import Scheduler
+from core.serving.scheduler import Scheduler
 
 MAX_BATCH = 32  # more requests than this wait for a free row
 

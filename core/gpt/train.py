@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import torch
 
-from core.distributed import backward_in_micro_batches
 from core.gpt.model import GPTConfig
+from core.training.distributed import backward_in_micro_batches
 
 
 @dataclass

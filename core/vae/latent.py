@@ -10,7 +10,7 @@ import math
 
 import torch
 
-from core.classifier import predict
+from core.mnist.classifier import predict
 from core.vae.model import VAE, kl_per_dim, reparameterize, vae_loss
 from i18n import N_, Message
 

@@ -12,9 +12,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from core import registry
-from core.checkpoint import load_meta, load_state
-from core.data import batches
-from core.distributed import backward_in_micro_batches, unwrap
+from core.training.checkpoint import load_meta, load_state
+from core.training.data import batches
+from core.training.distributed import backward_in_micro_batches, unwrap
 from i18n import N_, Message
 
 

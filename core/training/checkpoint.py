@@ -40,7 +40,7 @@ class MissingWeightsError(WeightsError, FileNotFoundError):
 
 def weights_dir() -> Path:
     # GENLAB_WEIGHTS lets tests point the app at a copy with a broken file.
-    return Path(os.environ.get("GENLAB_WEIGHTS") or Path(__file__).resolve().parent.parent / "weights")
+    return Path(os.environ.get("GENLAB_WEIGHTS") or Path(__file__).resolve().parents[2] / "weights")
 
 
 def _problem(template: str, template_with_command: str, path: Path, name: str, **values) -> Message:

@@ -205,7 +205,7 @@ def get_scheduler() -> Scheduler:
     global _scheduler
     with _lock:
         if _scheduler is None:
-            from core.device import configure_threads
+            from core.training.device import configure_threads
 
             workers = default_workers()
             configure_threads(max(1, (os.cpu_count() or 1) // workers))

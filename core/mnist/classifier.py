@@ -8,9 +8,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from core.checkpoint import load_meta, load_state
-from core.data import batches
-from core.distributed import backward_in_micro_batches
+from core.training.checkpoint import load_meta, load_state
+from core.training.data import batches
+from core.training.distributed import backward_in_micro_batches
 
 
 @dataclass(frozen=True)

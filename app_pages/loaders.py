@@ -13,14 +13,15 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from core import checkpoint, classifier
 from core.gan import model as gan
 from core.gpt import model as gpt
 from core.gpt.remote import DecodeProcess, RemoteService
 from core.gpt.service import GenerationService
-from core.janitor import SessionJanitor
-from core.scheduler import Scheduler, get_scheduler
-from core.trainer_queue import TrainerQueue
+from core.mnist import classifier
+from core.serving.janitor import SessionJanitor
+from core.serving.scheduler import Scheduler, get_scheduler
+from core.serving.trainer_queue import TrainerQueue
+from core.training import checkpoint
 from core.vae import model as vae
 
 SERVER_ID = uuid.uuid4().hex[:8]  # tells this server process from the one before a restart
@@ -32,13 +33,13 @@ def _dir() -> str:
 
 
 def scheduler() -> Scheduler:
-    """The server's one compute scheduler (core/scheduler.py): all model work of all sessions runs on it."""
+    """The server's one compute scheduler (core/serving/scheduler.py): all model work of all sessions runs on it."""
     return get_scheduler()
 
 
 @st.cache_resource
 def trainer_queue() -> TrainerQueue:
-    """The server's one line of live trainers (core/trainer_queue.py)."""
+    """The server's one line of live trainers (core/serving/trainer_queue.py)."""
     return TrainerQueue(get_scheduler())
 
 
@@ -76,7 +77,7 @@ def _gpt(name: str, directory: str):
 
 @st.cache_resource(show_spinner=False)
 def janitor() -> SessionJanitor | None:
-    """The server's janitor (core/janitor.py): frees what a session held once it has been gone for
+    """The server's janitor (core/serving/janitor.py): frees what a session held once it has been gone for
     longer than Streamlit's disconnected-session TTL. None where no Streamlit server runs (AppTest)."""
     from streamlit.runtime import Runtime
 

@@ -26,7 +26,7 @@ def pick_device(name: str = "auto") -> torch.device:
 def configure_threads(n: int | None = None) -> int:
     """Set torch's intra-op threads once per process.
 
-    In the app, the compute scheduler (core/scheduler.py) runs all model work on one worker per core
+    In the app, the compute scheduler (core/serving/scheduler.py) runs all model work on one worker per core
     and asks for cores // workers threads each, so workers x threads never exceeds the cores. Scripts
     and benchmarks that call this without a number get half the cores (one on a 2-core machine): the
     models are small, and a single decode gains little from a second thread. GENLAB_THREADS overrides.

@@ -26,7 +26,7 @@ import weakref
 from collections import deque
 from dataclasses import dataclass, field
 
-from core.scheduler import Scheduler
+from core.serving.scheduler import Scheduler
 from i18n import N_, Message
 
 TURN_S = 30.0  # a turn at the front when others wait: long enough to see progress

@@ -1,0 +1,1 @@
+"""Training plumbing every model shares: datasets, checkpoints, devices and threads, torchrun."""
