@@ -1,6 +1,9 @@
 """Checkpoints: safetensors + JSON, clear errors for missing, corrupt and mismatched files."""
 
 import json
+import re
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,8 +15,10 @@ from core.training.checkpoint import (
     load_meta,
     load_state,
     load_training_state,
+    portable_command,
     save_checkpoint,
     save_training_state,
+    weights_dir,
 )
 
 
@@ -89,3 +94,38 @@ def test_training_state_resumes_model_and_optimizer(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(model.parameters(), model2.parameters()))
     s1, s2 = opt.state_dict()["state"], opt2.state_dict()["state"]
     assert s1.keys() == s2.keys() and all(torch.equal(s1[k]["exp_avg"], s2[k]["exp_avg"]) for k in s1)
+
+
+def test_metadata_command_carries_no_machine_paths(tmp_path, monkeypatch):
+    """The recorded command reruns anywhere: the script relative to the repository, the data root as
+    <data>, paths in the repository relative to it, any other path a placeholder."""
+    root = Path(__file__).resolve().parents[1]
+    argv = [str(root / "scripts" / "train_gpt.py"), "--preset", "ladder-bigram", "--out-dir", str(root / "weights"),
+            "--data-dir", "/home/someone/data", "--json=/tmp/x/bench.json", "--lr", "3e-4"]  # fmt: skip
+    monkeypatch.setattr(sys, "argv", argv)
+    save_checkpoint(small_classifier(), "classifier", {"config": {"channels": 4, "features": 8, "dropout": 0.25}}, tmp_path)
+    command = load_meta("classifier", tmp_path)["command"]
+    assert command == (
+        "python scripts/train_gpt.py --preset ladder-bigram --out-dir weights --data-dir <data> --json=<json> --lr 3e-4"
+    )
+
+
+def test_portable_command_makes_relative_paths_from_the_repository_root(tmp_path):
+    root = tmp_path / "genlab"
+    (root / "scripts").mkdir(parents=True)
+    assert portable_command(["train_vae.py", "--data-dir=../data", "--out-dir", "runs/a"], root=root, cwd=root / "scripts") == (
+        "python scripts/train_vae.py --data-dir=<data> --out-dir scripts/runs/a"
+    )
+    assert portable_command(["scripts/train_gan.py", "--out-dir", "../elsewhere"], root=root, cwd=root) == (
+        "python scripts/train_gan.py --out-dir <out-dir>"
+    )
+
+
+def test_shipped_metadata_commands_rerun_anywhere():
+    for path in sorted(weights_dir().glob("*.json")):
+        meta = json.loads(path.read_text())
+        for key in ("command", "command_before_resume"):
+            command = meta.get(key, "")
+            assert command.startswith("python scripts/") or not command, (path.name, command)
+            assert not re.search(r"(^|[\s=])(/|~|\.\.)", command), (path.name, command)
+            assert "--data-dir" not in command or "--data-dir <data>" in command, (path.name, command)

@@ -164,8 +164,8 @@ def _machine(text: str) -> str:
 def model_card(meta: dict, model: LanguageModel, train_command: str) -> str:
     """The model card's facts as a Markdown list, from the weights' metadata.
 
-    It quotes the registry's train_command, not the metadata's "command": that one holds the build
-    machine's own paths (--data-dir ../shared/data), which mean nothing on a learner's machine.
+    It quotes the registry's train_command, not the metadata's "command": that one is the exact run
+    that made the file (resumes, scratch folders), the registry's the one a learner would start with.
     The dataset and hardware are the metadata's own words (English).
     """
     V, cfg = model.vocab_size, getattr(model, "cfg", None)

@@ -97,6 +97,49 @@ def hardware() -> str:
     return f"{platform.processor() or platform.machine()} CPU, {n} thread{'' if n == 1 else 's'}"
 
 
+def _portable_path(word: str, root: Path, cwd: Path, placeholder: str) -> str:
+    """A path as it reads from the repository's root, or a placeholder where it lies outside it."""
+    path = Path(word).expanduser()
+    path = (path if path.is_absolute() else cwd / path).resolve()
+    if path.is_relative_to(root):
+        return path.relative_to(root).as_posix() or "."
+    if not (Path(word).is_absolute() or word.startswith(("..", "~"))):
+        return word  # a relative path that stays relative reruns the same anywhere
+    return placeholder
+
+
+def portable_command(argv: list[str], root: Path | None = None, cwd: Path | None = None) -> str:
+    """The command line that made a file, as anyone can rerun it from the repository's root.
+
+    The metadata is shown to learners and read by others, so it must not carry this machine's paths:
+    the script and every path inside the repository become relative to its root, the data root becomes
+    `<data>` (each reader has their own), and any other path outside the repository becomes `<flag>`,
+    named after the flag it follows (`--out-dir <out-dir>`).
+    """
+    root = (root or Path(__file__).resolve().parents[2]).resolve()
+    cwd = Path(cwd or os.getcwd()).resolve()
+    words = ["python", _portable_path(argv[0], root, cwd, "<script>")] if argv else ["python"]
+    flag = None  # the flag the current word is the value of
+    for word in argv[1:]:
+        name, eq, value = word.partition("=")
+        if word.startswith("--") and eq:  # --flag=value
+            words.append(f"{name}={_value(name, value, root, cwd)}")
+        elif word.startswith("-"):
+            words.append(word)
+        else:
+            words.append(_value(flag, word, root, cwd))
+        flag = word if word.startswith("--") and not eq else None
+    return " ".join(words)
+
+
+def _value(flag: str | None, value: str, root: Path, cwd: Path) -> str:
+    if flag == "--data-dir":
+        return "<data>"
+    if not ("/" in value or "\\" in value or value in (".", "..") or value.startswith("~")):
+        return value  # not a path: a number, a preset, a name
+    return _portable_path(value, root, cwd, f"<{flag.lstrip('-')}>" if flag else "<path>")
+
+
 def save_checkpoint(
     model: torch.nn.Module, name: str, meta: dict, directory: Path | None = None, dtype: torch.dtype | None = None
 ) -> Path:
@@ -110,7 +153,7 @@ def save_checkpoint(
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "hardware": hardware(),
         "torch": torch.__version__,
-        "command": " ".join(["python"] + sys.argv),
+        "command": portable_command(sys.argv),
         "parameters": sum(p.numel() for p in model.parameters()),
         **meta,
     }
