@@ -1,7 +1,7 @@
-"""How well the drawing preprocessing recovers MNIST digits: the figure quoted in the README.
+"""How well the drawing preprocessing recovers MNIST digits: the figure quoted in docs/results.md.
 
-    python scripts/check_drawing.py --data-dir ../shared/data            # all 10,000 test digits
-    python scripts/check_drawing.py --data-dir ../shared/data --n 1000   # every 10th
+    python scripts/check_drawing.py --data-dir <data>                   # all 10,000 test digits
+    python scripts/check_drawing.py --data-dir <data> --n 1000           # every 10th
 
 Each test digit is redrawn as a canvas might send it (core.mnist.drawing.canvas_like: enlarged to 280x280,
 shrunk again, moved off-centre, inverted or not, grey, RGB or RGBA), prepared by mnist_from_drawing,

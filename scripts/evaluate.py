@@ -1,7 +1,7 @@
 """Recompute every shipped model's metric from its weights and the real data; compare with the metadata.
 
-    python scripts/evaluate.py --data-dir ../shared/data           # all models
-    python scripts/evaluate.py --data-dir ../shared/data --quick   # GPT on part of the validation split
+    python scripts/evaluate.py --data-dir <data>                   # all models
+    python scripts/evaluate.py --data-dir <data> --quick           # GPT on part of the validation split
     python scripts/evaluate.py --only vae-z2 gan
 
 Prints a table and exits 1 when a result disagrees with its metadata beyond noise (with --targets,

@@ -1,6 +1,6 @@
 """Train the lecture ladder: every rung at every seed on the same budget (core/gpt/ladder.py).
 
-    python scripts/train_ladder.py --data-dir ../shared/data --jobs 2   # 8 rungs x 2 seeds, two at a time
+    python scripts/train_ladder.py --data-dir <data> --jobs 2           # 8 rungs x 2 seeds, two at a time
     python scripts/train_ladder.py --rungs ladder-residual ladder-layernorm
 
 Each run is scripts/train_gpt.py --preset <rung>. The first seed's weights ship (weights/<rung>.*); the
