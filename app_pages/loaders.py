@@ -1,4 +1,4 @@
-"""The one module of core/ that imports Streamlit: loaders cached once per server process.
+"""The Streamlit loaders, cached once per server process (here, beside the pages: core/ never imports Streamlit).
 
 Models returned here are shared by every session: pages must only read them (eval mode,
 no training, no in-place changes). Anything a session trains lives in st.session_state.
