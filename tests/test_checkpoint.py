@@ -2,6 +2,7 @@
 
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -129,3 +130,16 @@ def test_shipped_metadata_commands_rerun_anywhere():
             assert command.startswith("python scripts/") or not command, (path.name, command)
             assert not re.search(r"(^|[\s=])(/|~|\.\.)", command), (path.name, command)
             assert "--data-dir" not in command or "--data-dir <data>" in command, (path.name, command)
+
+
+def test_fix_commands_rewrites_old_metadata_in_place(tmp_path):
+    """scripts/fix_commands.py: metadata written before commands were portable is mended without retraining."""
+    old = {"name": "ladder-bigram", "command": "python /build/genlab/scripts/train_gpt.py --preset ladder-bigram --out-dir "
+           "/build/genlab/weights --data-dir /build/data", "metrics": {"val_loss": 2.4839}}  # fmt: skip
+    path = tmp_path / "ladder-bigram.json"
+    path.write_text(json.dumps(old, indent=2) + "\n")
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, str(root / "scripts" / "fix_commands.py"), str(path)], check=True, capture_output=True)
+    new = json.loads(path.read_text())
+    assert new["command"] == "python scripts/train_gpt.py --preset ladder-bigram --out-dir weights --data-dir <data>"
+    assert {k: v for k, v in new.items() if k != "command"} == {k: v for k, v in old.items() if k != "command"}
