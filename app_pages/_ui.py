@@ -40,7 +40,15 @@ def choose_language() -> str:
     )
     if st.query_params.get("lang") != st.session_state.lang:
         st.query_params["lang"] = st.session_state.lang
+    announce_language(st.session_state.lang)
     return st.session_state.lang
+
+
+def announce_language(lang: str) -> None:
+    """Tell screen readers the page's language: Streamlit serves every page as <html lang="en"> and has no option
+    for it, so a one-line script (st.html runs it in the page itself, not in an iframe) sets it to this session's
+    language. It runs again only when the language changes (the same element is not redrawn)."""
+    st.sidebar.html(f"<script>document.documentElement.lang = {lang!r};</script>", unsafe_allow_javascript=True)
 
 
 def in_language(show=_):

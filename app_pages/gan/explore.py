@@ -29,7 +29,8 @@ def show() -> None:
     )
     seed = st.columns([1, 3])[0].number_input(_("Seed"), 0, 1_000_000, value=0, step=1, key="explore_seed")
     grid = image_grid(compute(draw, G, prior_draws(64, G.latent_dim, int(seed))), ncols=16, scale=2)
-    st.image(grid, caption=_("64 samples from seed {seed}").format(seed=seed))
+    alt = _("64 digits the shipped generator draws from the noise of seed {seed}.").format(seed=seed)
+    st.image(grid, caption=_("64 samples from seed {seed}").format(seed=seed), alt=alt)
     download(_("These samples (PNG)"), f"gan_seed_{seed}.png", "explore_png", png_bytes, grid)
     st.subheader(_("Walk between two noise vectors"))
     c = st.columns(3)
@@ -39,6 +40,7 @@ def show() -> None:
     # along an arc: a straight line passes near the origin, where Gaussian noise almost never lies
     z = interpolate(prior_draws(1, G.latent_dim, int(a))[0], prior_draws(1, G.latent_dim, int(b))[0], n, "spherical")
     strip = image_grid(compute(draw, G, z), ncols=n, scale=3)
-    st.image(strip, caption=_("Each picture is G of a point on the path from z_start to z_end"))
+    alt = _("{n} digits in a row, morphing from the digit of seed {a} to the digit of seed {b}.").format(n=n, a=a, b=b)
+    st.image(strip, caption=_("Each picture is G of a point on the path from z_start to z_end"), alt=alt)
     download(_("This walk (PNG)"), f"gan_walk_{a}_to_{b}.png", "explore_walk_png", png_bytes, strip)
     st.caption(_("Smooth morphing means the generator learned a continuous map, not a lookup table of training digits."))
