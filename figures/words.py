@@ -30,6 +30,9 @@ def _trace_words(trace) -> str | None:
     """One trace in a few words: a line's last value, a bar chart's tallest bar, a cloud's size, a heatmap's shape."""
     name = _plain(getattr(trace, "name", None))
     kind = trace.type
+    marker = getattr(trace, "marker", None)
+    if getattr(trace, "visible", None) is False or (marker is not None and marker.opacity == 0):
+        return None  # drawn for clicks or hovers, not to be seen
     if kind == "heatmap":
         z = np.asarray(trace.z if trace.z is not None else [], dtype=object)
         rows, cols = (z.shape + (1,))[:2] if z.ndim else (0, 0)
@@ -43,7 +46,9 @@ def _trace_words(trace) -> str | None:
         top = int(np.nanargmax(np.asarray(y, dtype=float)))
         label = x[top] if top < len(x) else top + 1
         words = _("{n} bars, the tallest {x} at {y}").format(n=number(len(y)), x=_plain(label), y=_value(y[top]))
-    elif "lines" in (trace.mode or "lines") and len(y) > 1:
+    elif len(y) == 1:
+        words = _("one point, at ({x}, {y})").format(x=_value(x[0] if x else 1), y=_value(y[0]))
+    elif "lines" in (trace.mode or "lines"):
         words = _("{n} points, last {y} at {x}").format(n=number(len(y)), y=_value(y[-1]), x=_value(x[-1] if x else len(y)))
     else:
         words = _("{n} points").format(n=number(len(y)))
