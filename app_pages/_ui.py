@@ -94,7 +94,7 @@ def run_page(page) -> None:
     except Exception as e:  # never show a learner a traceback; the other pages keep working
         st.error(_("Sorry, this page hit an unexpected problem: {error}").format(error=f"{type(e).__name__}: {e}"))
         with st.expander(_("Details for a bug report")):
-            st.code(traceback.format_exc())
+            st.code(traceback.format_exc(), wrap_lines=True)
 
 
 def weights_error(e: Exception) -> None:

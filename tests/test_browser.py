@@ -36,7 +36,7 @@ def test_every_page_renders_in_chromium(server):
         page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90_000)
         page.locator(".st-key-gpt_ladder_race_go button").click()
         page.wait_for_function("document.body.innerText.includes('40 characters each')", timeout=90_000)
-        assert "6 · Residual connections" in page.locator("h4").all_inner_texts()
+        assert "6 · Residual connections" in page.locator("h2").all_inner_texts()
         page.screenshot(path=str(SHOTS / "gpt-generation-ladder.png"), full_page=True)
 
         # A browser set to Portuguese gets the app in Portuguese; ?lang=en switches it back.

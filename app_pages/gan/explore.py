@@ -32,7 +32,7 @@ def show() -> None:
     alt = _("64 digits the shipped generator draws from the noise of seed {seed}.").format(seed=seed)
     st.image(grid, caption=_("64 samples from seed {seed}").format(seed=seed), alt=alt)
     download(_("These samples (PNG)"), f"gan_seed_{seed}.png", "explore_png", png_bytes, grid)
-    st.subheader(_("Walk between two noise vectors"))
+    st.header(_("Walk between two noise vectors"))
     c = st.columns(3)
     a = c[0].number_input(_("Start seed"), 0, 1_000_000, value=1, step=1, key="explore_seed_a")
     b = c[1].number_input(_("End seed"), 0, 1_000_000, value=2, step=1, key="explore_seed_b")

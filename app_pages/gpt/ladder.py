@@ -66,7 +66,7 @@ def show(inputs: Inputs) -> None:
 
     words, code = st.columns([2, 3], gap="large")
     with words:
-        st.markdown(f"#### {rung_label(rung)}")
+        st.markdown(f"## {rung_label(rung)}")
         st.markdown(prose(f"ladder_{rung.removeprefix('ladder-')}"))
         if i > 0:
             change, noise, kind = ladder.verdict(val[i - 1], val[i])
@@ -80,15 +80,15 @@ def show(inputs: Inputs) -> None:
         st.caption(_("{parameters} parameters").format(parameters=number(metas[rung]["parameters"])))
     with code:
         st.caption(_("What this rung adds, from the real source (core/gpt/model.py):"))
-        st.code(ladder.code(rung), language="python")
+        st.code(ladder.code(rung), language="python", wrap_lines=True)  # no sideways scroll a keyboard cannot reach
 
-    st.markdown("#### " + _("What it writes"))
+    st.markdown("## " + _("What it writes"))
     pair = list(LADDER[max(0, i - 1) : i + 1])
     race(pair, inputs, key="gpt_ladder_race", button=_("Write with both") if len(pair) > 1 else _("Write"))
 
     model = load(load_gpt, rung)
     if getattr(model, "cfg", None) is not None:  # every rung but the bigram has attention
-        st.markdown("#### " + _("Its attention"))
+        st.markdown("## " + _("Its attention"))
         maps, chars = compute(attention_window, model, inputs.prompt.ids, 32)
         grid = attention_grid(maps.numpy())
         st.plotly_chart(grid, key="gpt_ladder_attention", alt=chart_words(grid, _("Attention of every head of every layer")))

@@ -29,7 +29,7 @@ def show(ctx: Context) -> None:
     z = latent.prior_draws(n, 2, seed)
     for col, (other, (m, d)) in zip(st.columns(2, gap="large"), pair.items()):
         with col:
-            st.markdown(f"#### {_(registry.entry(other).label)}")
+            st.markdown(f"## {_(registry.entry(other).label)}")
             images = compute(latent.decode, m, z)
             grid = image_grid(images, ncols=8, scale=3)
             alt = _("{n} digits {model} decodes from the same {n} draws of N(0, I).").format(n=n, model=_(registry.entry(other).label))
