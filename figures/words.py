@@ -8,7 +8,7 @@ import re
 import numpy as np
 import plotly.graph_objects as go
 
-from i18n import _, number
+from i18n import LOCALES, _, language, number
 
 TAGS = re.compile(r"<[^>]+>")
 
@@ -18,12 +18,15 @@ def _plain(text) -> str:
 
 
 def _value(v) -> str:
-    """A number as the language writes it, with as many decimals as a reader needs; a category as itself."""
+    """A number as the language writes it, with no more decimals than a reader needs; a category as itself."""
+    from babel.numbers import format_decimal
+
     try:
         v = float(v)
     except (TypeError, ValueError):
         return _plain(v)
-    return number(v, 0 if abs(v) >= 100 or v == int(v) else 3 if abs(v) < 1 else 2)
+    pattern = "#,##0" if abs(v) >= 100 else "#,##0.##" if abs(v) >= 1 else "#,##0.###"
+    return format_decimal(v, format=pattern, locale=LOCALES[language()])
 
 
 def _trace_words(trace) -> str | None:
