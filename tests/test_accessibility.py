@@ -14,13 +14,17 @@ import re
 import pytest
 
 from conftest import FLAGS, chromium, need
+from i18n import LANGUAGES
 
 SERIOUS = {"critical", "serious"}
 LANGS = ["en", "pt-BR"]
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
-# (axe rule, a pattern of the failing element's HTML) -> the upstream issue. Empty: GenLab's pages show none today
-# (checked with Streamlit 1.67); a Streamlit-caused one goes here with its issue, never into a blanket ignore.
+# (axe rule, a pattern of the failing element's HTML) -> the upstream issue, for a violation Streamlit's own markup
+# causes and GenLab cannot avoid; never a blanket ignore. Empty with Streamlit 1.67: the two Streamlit-made ones GenLab
+# met are avoided in GenLab's code. image-alt on st.image and unnamed charts (streamlit/streamlit#8563, "Add alt text
+# to images & charts") are answered by the alt= parameter 1.67 has, which every picture and chart now passes; and
+# scrollable-region-focusable on a wide st.code (its <pre> scrolls sideways but takes no focus) by wrap_lines=True.
 UPSTREAM: dict[tuple[str, str], str] = {}
 
 
@@ -93,20 +97,16 @@ def chart_label(page, key: str) -> str:
 def test_every_page_passes_axe_and_its_main_action_works_from_the_keyboard(page, lang):
     problems, upstream = [], set()
 
-    # Home and the Glossary: read-only pages; the Glossary's action is its search box.
+    # Home: its links to the pages work from the keyboard (Tab to Latent Space, Enter).
     visit(page, "", lang)
     problems += serious_violations(page, f"home {lang}", upstream)
-    visit(page, "glossary", lang)
-    problems += serious_violations(page, f"glossary {lang}", upstream)
-    tab_to(page, page.locator(".st-key-glossary_find input"))
-    page.keyboard.type("KL")
+    tab_to(page, page.locator("[data-testid='stMain'] a[href*='latent-space']").first)
     page.keyboard.press("Enter")
+    page.wait_for_url("**/latent-space**")
     settled(page)
-    assert "KL" in page.locator("[data-testid='stMarkdownContainer']").last.inner_text()
-    problems += serious_violations(page, f"glossary {lang} after a search", upstream)
+    assert page.evaluate("document.documentElement.lang") == lang
 
     # Latent Space: the decoded digit says what it shows; a slider moves with the arrow keys and redraws it.
-    visit(page, "latent-space", lang)
     problems += serious_violations(page, f"latent-space {lang}", upstream)
     before = alt_of(page, "[data-testid='stImage'] img, [data-testid='stImageContainer'] img")
     assert "z = (" in before, before  # the digit's alt text says where z is
@@ -150,6 +150,20 @@ def test_every_page_passes_axe_and_its_main_action_works_from_the_keyboard(page,
     page.wait_for_selector(".st-key-gpt_download button")  # the download comes with the generated text
     settled(page)
     problems += serious_violations(page, f"gpt-generation {lang} after Generate", upstream)
+
+    # The Glossary: its search box from the keyboard; then the language picker announces the other language.
+    visit(page, "glossary", lang)
+    problems += serious_violations(page, f"glossary {lang}", upstream)
+    tab_to(page, page.locator(".st-key-glossary_find input"))
+    page.keyboard.type("KL")
+    page.keyboard.press("Enter")
+    settled(page)
+    assert "KL" in page.locator("[data-testid='stMarkdownContainer']").last.inner_text()
+    problems += serious_violations(page, f"glossary {lang} after a search", upstream)
+    other = LANGS[1 - LANGS.index(lang)]
+    page.locator(".st-key-lang").click()
+    page.get_by_role("option", name=LANGUAGES[other]).click()
+    page.wait_for_function("lang => document.documentElement.lang === lang", arg=other)
 
     assert not problems, "axe found, in GenLab's own markup:\n" + "\n".join(problems)
     gone = {k: UPSTREAM[k] for k in set(UPSTREAM) - upstream}
