@@ -40,7 +40,15 @@ def choose_language() -> str:
     )
     if st.query_params.get("lang") != st.session_state.lang:
         st.query_params["lang"] = st.session_state.lang
+    announce_language(st.session_state.lang)
     return st.session_state.lang
+
+
+def announce_language(lang: str) -> None:
+    """Tell screen readers the page's language: Streamlit serves every page as <html lang="en"> and has no option
+    for it, so a one-line script (st.html runs it in the page itself, not in an iframe) sets it to this session's
+    language. It runs again only when the language changes (the same element is not redrawn)."""
+    st.sidebar.html(f"<script>document.documentElement.lang = {lang!r};</script>", unsafe_allow_javascript=True)
 
 
 def in_language(show=_):
@@ -86,7 +94,7 @@ def run_page(page) -> None:
     except Exception as e:  # never show a learner a traceback; the other pages keep working
         st.error(_("Sorry, this page hit an unexpected problem: {error}").format(error=f"{type(e).__name__}: {e}"))
         with st.expander(_("Details for a bug report")):
-            st.code(traceback.format_exc())
+            st.code(traceback.format_exc(), wrap_lines=True)
 
 
 def weights_error(e: Exception) -> None:

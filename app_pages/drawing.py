@@ -27,6 +27,7 @@ PEN = (14, 30, 22)  # stroke width choices on the 280-px canvas (min, max, defau
 SEARCH_STEPS = 300  # GAN inversion: Adam steps per search (tests make it tiny)
 SEARCH_TICK_S = 0.5  # how often a running search is redrawn
 EMPTY = N_("Draw a digit first: the canvas is empty.")  # shown with _()
+DRAWN = N_("Your drawing, shrunk to 28 × 28 pixels as the model sees it.")  # its text alternative, shown with _()
 
 
 def canvas(key: str) -> None:
@@ -104,4 +105,4 @@ def seen(x: torch.Tensor) -> np.ndarray:
 
 def preview(x: torch.Tensor, where=st, width: int | str = "stretch") -> None:
     """The drawing as the model sees it: 28x28 pixels, after MNIST's preparation."""
-    where.image(seen(x), caption=_("as the model sees it (28×28)"), width=width, output_format="PNG")
+    where.image(seen(x), caption=_("as the model sees it (28×28)"), width=width, output_format="PNG", alt=_(DRAWN))

@@ -90,7 +90,7 @@ def test_the_portuguese_glossary_defines_every_word_of_the_english_one():
     english, portuguese = ((ROOT / "text" / lang / "glossary.md").read_text(encoding="utf-8") for lang in ("en", "pt-BR"))
     count = lambda text, start: sum(p.startswith(start) for p in text.split("\n\n"))  # noqa: E731
     assert count(portuguese, "**") == count(english, "**") >= len(GLOSSARY_TERMS)
-    assert count(portuguese, "### ") == count(english, "### ")
+    assert count(portuguese, "## ") == count(english, "## ") == 4  # h2 under the page title: no skipped level
     assert not EMOJI.findall(portuguese)
 
 

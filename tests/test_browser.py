@@ -1,79 +1,13 @@
-"""The one real-browser test: serve the app with `streamlit run`, open every page in Chromium."""
+"""The real-browser test: serve the app with `streamlit run` (conftest.server), open every page in Chromium."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
-from conftest import ROOT, need
+from conftest import FLAGS, ROOT, chromium, need
 
 PAGES = {"": "GenLab", "latent-space": "Latent", "gan-training": "GAN", "gpt-generation": "GPT"}
 SHOTS = ROOT / "tests" / "_screenshots"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def chromium() -> str | None:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-    return path if path and Path(path).exists() else None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server():
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("streamlit did not start within 60 s")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.mark.browser
@@ -102,7 +36,7 @@ def test_every_page_renders_in_chromium(server):
         page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=90_000)
         page.locator(".st-key-gpt_ladder_race_go button").click()
         page.wait_for_function("document.body.innerText.includes('40 characters each')", timeout=90_000)
-        assert "6 · Residual connections" in page.locator("h4").all_inner_texts()
+        assert "6 · Residual connections" in page.locator("h2").all_inner_texts()
         page.screenshot(path=str(SHOTS / "gpt-generation-ladder.png"), full_page=True)
 
         # A browser set to Portuguese gets the app in Portuguese; ?lang=en switches it back.

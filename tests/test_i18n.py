@@ -110,7 +110,9 @@ SHOWN_BY = {
                      "figures/gan.py", "core/gan/", "core/serving/trainer_queue.py", "core/mnist/drawing.py", "core/gpt/prompt.py",
                      "core/registry.py", "core/training/checkpoint.py"),
 }  # fmt: skip
-PROTO_TEXT = {"body", "label", "help", "placeholder", "options"}  # what an element shows (not its value or id)
+# Every page's pictures and charts are put in words by figures/words.py (their alt texts).
+SHOWN_BY = {page: (*files, "figures/words.py") for page, files in SHOWN_BY.items()}
+PROTO_TEXT = {"body", "label", "help", "placeholder", "options", "alt"}  # what an element shows or reads out (not its id)
 PLOT_TEXT = {"text", "name", "customdata"}  # titles ({"text": …}), legends, bar labels, hover text
 
 
@@ -162,6 +164,7 @@ def shown_texts(at) -> list[str]:
         kind, proto = getattr(node, "type", None), getattr(node, "proto", None)
         if kind == "plotly_chart":
             plot_strings(json.loads(proto.spec))
+            texts.append(proto.alt)  # the chart in words, for a screen reader
         elif proto is not None and kind != "html":
             proto_strings(proto)
         for child in getattr(node, "children", {}).values():

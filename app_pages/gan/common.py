@@ -26,6 +26,10 @@ TABS = [
 LR_CHOICES = [1e-5, 3e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2]
 BATCH_CHOICES = [16, 32, 64, 128, 256, 512]
 CHART = {"displayModeBar": False}
+# What each chart shows, the first words of its text alternative (figures/words.py adds the numbers), shown with _()
+LOSSES = N_("The losses of D and G, and D's average verdict on real and generated digits, over the training steps")
+SHARES = N_("The share of each digit among the generated samples the classifier is sure of")
+FID = N_("The Fréchet distance between generated and real digits over the training steps")
 HELP = {  # the live controls' tooltips, shown with _()
     "step": N_("Exactly one generator update (after the chosen number of D updates)."),
     "reset": N_("Throw this GAN away and start again from fresh random weights."),

@@ -12,6 +12,7 @@ from app_pages.gan.common import CHART, guarded, problem_text
 from app_pages.loaders import load_generator, scheduler
 from core.gan.inversion import Inversion
 from figures import gan as figs
+from figures.words import chart_words
 from i18n import N_, _, number, percent
 
 PRIOR_CHOICES = [round(i * 0.005, 3) for i in range(21)]  # the search's pull towards typical noise: 0 to 0.1
@@ -115,10 +116,19 @@ def show() -> None:
                     _("The search stopped on an unexpected problem ({error}). Press Find my digit again.").format(error=problem)
                 )
             a, b, c = st.columns([2, 2, 6])
-            a.image(drawing.seen(find["target"]), caption=_("your drawing (28×28)"), width="stretch", output_format="PNG")
+            a.image(
+                drawing.seen(find["target"]),
+                caption=_("your drawing (28×28)"),
+                width="stretch",
+                output_format="PNG",
+                alt=_(drawing.DRAWN),
+            )
             twin = _("its closest twin, G(z)") if done else _("best G(z) so far")
-            b.image(to_image(best.image[0], scale=8), caption=twin, width="stretch", output_format="PNG")
-            c.plotly_chart(figs.search_figure(view["losses"], height=280), key="gan_find_losses", config=CHART)
+            alt = _("The digit the generator draws from the best noise found so far, closest to your drawing.")
+            b.image(to_image(best.image[0], scale=8), caption=twin, width="stretch", output_format="PNG", alt=alt)
+            search = figs.search_figure(view["losses"], height=280)
+            what = _("The pixel loss between your drawing and G(z) over the search steps")
+            c.plotly_chart(search, key="gan_find_losses", config=CHART, alt=chart_words(search, what))
             if done:
                 m = st.columns(4)
                 m[0].metric(_("Pixel loss"), number(best.loss, 4), help=_(HELP["loss"]))

@@ -6,13 +6,14 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._ui import compute, hold, lost_run_notice, prose, remember_run, session_owner
-from app_pages.gan.common import CHART, DIGIT_TICK_S, controls, download, redrawn, status_line
+from app_pages.gan.common import CHART, DIGIT_TICK_S, LOSSES, SHARES, controls, download, redrawn, status_line
 from app_pages.loaders import load_classifier
 from core.gan.live import LIVE_SETTINGS, DigitData, LiveDigitGAN
 from core.gan.model import TrainSettings
 from core.training.checkpoint import WeightsError
 from figures import gan as figs
 from figures.pictures import image_grid, png_bytes
+from figures.words import chart_words
 from i18n import _, language, number
 
 
@@ -60,14 +61,16 @@ def show(digit_data) -> None:
         st.markdown(status_line(live))
         charts, grid = live_charts(view, live.running), image_grid(view["samples"], ncols=6, scale=3)
         left, right = st.columns([2, 3])
-        left.image(grid, width="stretch", caption=_("G(z) for 36 fixed noise vectors, right now"))
+        alt = _("36 digits this GAN's generator draws now, after {n} steps.").format(n=number(view["steps"]))
+        left.image(grid, width="stretch", caption=_("G(z) for 36 fixed noise vectors, right now"), alt=alt)
         with left:
             download(_("These samples (PNG)"), f"live_gan_step_{view['steps']}.png", "live_png", png_bytes, grid)
-        right.plotly_chart(charts["losses"], key="live_losses", config=CHART)
+        right.plotly_chart(charts["losses"], key="live_losses", config=CHART, alt=chart_words(charts["losses"], _(LOSSES)))
         if "shares" in charts:
             left, right = st.columns(2)
-            left.plotly_chart(charts["shares"], key="live_shares", config=CHART)
-            right.plotly_chart(charts["confident"], key="live_confident", config=CHART)
+            left.plotly_chart(charts["shares"], key="live_shares", config=CHART, alt=chart_words(charts["shares"], _(SHARES)))
+            confident = chart_words(charts["confident"], _("The share of confident digits over the training steps"))
+            right.plotly_chart(charts["confident"], key="live_confident", config=CHART, alt=confident)
             last = view["moments"][-1]
             every = _("The classifier scores {n} fresh samples every {every} steps (last: step {step}).").format(
                 n=number(live.history.n_eval), every=number(live.snapshot_every), step=number(last["step"])

@@ -8,12 +8,13 @@ import re
 import streamlit as st
 
 from app_pages._ui import in_language, load, prose
-from app_pages.gan.common import CHART, REPLAY_TICK_S, download, guarded
+from app_pages.gan.common import CHART, FID, LOSSES, REPLAY_TICK_S, SHARES, download, guarded
 from app_pages.loaders import load_gan_history
 from core import registry
 from core.gpt.prompt import _machine as machine  # the metadata's "x86_64 CPU, 1 thread", in the learner's language
 from figures import gan as figs
 from figures.pictures import png_bytes
+from figures.words import chart_words
 from i18n import N_, _, number, percent
 
 HELP = {  # tooltips, shown with _()
@@ -105,7 +106,12 @@ def show() -> None:
             a, b = st.columns(2)
             a.markdown(_("**Step {step}** of {last}").format(step=number(step), last=number(steps[-1])))
             b.toggle(_("Stretch contrast"), key="replay_stretch", help=_(HELP["stretch"]))
-            st.image(view["grid"], caption=_("G(z) for the same 64 noise vectors at every moment"), width="stretch")
+            alt = _("64 digits the generator drew from the same noise at step {step} of {last}.").format(
+                step=number(step), last=number(steps[-1])
+            )
+            if "confident_share" in m:
+                alt += " " + _("The classifier is confident about {share} of them.").format(share=percent(m["confident_share"]))
+            st.image(view["grid"], caption=_("G(z) for the same 64 noise vectors at every moment"), width="stretch", alt=alt)
             if "confident_share" in m:
                 a, b, c = st.columns([4, 5, 6])  # room for the longer labels ("Distância de Fréchet")
                 a.metric(_("Confident"), percent(m["confident_share"]), help=_(HELP["confident"]))
@@ -117,12 +123,12 @@ def show() -> None:
                 download(_("This grid (PNG)"), f"gan_step_{step}.png", "replay_png", png_bytes, view["grid"])
             with b:  # 24 moments of the grid, about half a megabyte
                 download(_("The training (GIF)"), "gan_training.gif", "replay_gif", figs.replay_gif, tensors)
-        right.plotly_chart(view["losses"], key="replay_losses", config=CHART)
+        right.plotly_chart(view["losses"], key="replay_losses", config=CHART, alt=chart_words(view["losses"], _(LOSSES)))
         if "confident_share" in m:
             right.markdown(moment_note(m, metrics, step == steps[-1]))
         left, right = st.columns(2)
         if "shares" in view:
-            left.plotly_chart(view["shares"], key="replay_shares", config=CHART)
+            left.plotly_chart(view["shares"], key="replay_shares", config=CHART, alt=chart_words(view["shares"], _(SHARES)))
             left.caption(
                 _(
                     "Bars far from the dashed line mean the generator favours some digits: the start of **mode collapse**. "
@@ -130,7 +136,7 @@ def show() -> None:
                 )
             )
         if "fid" in view:
-            right.plotly_chart(view["fid"], key="replay_fid", config=CHART)
+            right.plotly_chart(view["fid"], key="replay_fid", config=CHART, alt=chart_words(view["fid"], _(FID)))
             right.caption(
                 _(
                     "The Fréchet distance compares the classifier's features of generated and real digits. "

@@ -6,12 +6,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._ui import compute, hold, in_language, prose, session_owner
-from app_pages.gan.common import CHART, TOY_TICK_S, controls, redrawn, status_line
+from app_pages.gan.common import CHART, LOSSES, TOY_TICK_S, controls, redrawn, status_line
 from app_pages.loaders import trainer_queue
 from core.gan.live import LiveToyGAN
 from core.gan.model import TrainSettings
 from core.gan.toy import DISTRIBUTIONS, TOY_SETTINGS
 from figures import gan as figs
+from figures.words import chart_words
 from i18n import N_, _, number, percent
 
 HELP = {  # tooltips, shown with _()
@@ -47,7 +48,9 @@ def show() -> None:
     def toy_view(toy: LiveToyGAN, view: dict) -> None:
         cov, curve = view["coverage"], view["coverage_curve"]
         left, right = st.columns([3, 2])
-        left.plotly_chart(figs.toy_figure(view, toy.dist.extent), key="toy_plane", config=CHART)
+        plane = figs.toy_figure(view, toy.dist.extent)
+        what = _("The plane: real points, generated points and the discriminator's verdict behind them")
+        left.plotly_chart(plane, key="toy_plane", config=CHART, alt=chart_words(plane, what))
         with right:
             st.markdown(status_line(toy))
             a, b = st.columns(2)
@@ -55,10 +58,12 @@ def show() -> None:
             a.metric(_("Modes covered"), covered, help=_(HELP["modes"]))
             b.metric(_("Points on a mode"), percent(cov["quality"]), help=_(HELP["on_mode"]))
             modes = figs.coverage_line(curve["step"], curve["covered"], _("Modes covered"), cov["n_modes"] + 0.5)
-            st.plotly_chart(modes, key="toy_coverage", config=CHART)
+            st.plotly_chart(
+                modes, key="toy_coverage", config=CHART, alt=chart_words(modes, _("Modes covered over the training steps"))
+            )
             losses = figs.loss_figure(
                 view["losses"], height=300, real=N_("D(x) on real points"), fake=N_("D(G(z)) on generated points")
             )
-            st.plotly_chart(losses, key="toy_losses", config=CHART)
+            st.plotly_chart(losses, key="toy_losses", config=CHART, alt=chart_words(losses, _(LOSSES)))
 
     toy_view()

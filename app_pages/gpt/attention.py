@@ -8,6 +8,7 @@ from app_pages._ui import compute, prose
 from app_pages.gpt.common import Inputs
 from core.gpt.prompt import ATTENTION_CHARS, attention_window
 from figures.gpt import attention_grid, attention_heatmap
+from figures.words import chart_words
 from i18n import N_, _, ngettext
 
 HELP = {"attn": N_("The end of the prompt: the slider stops at the prompt's length.")}  # a tooltip, shown with _()
@@ -36,8 +37,10 @@ def show(inputs: Inputs) -> None:
     # the title above the chart, not in it: the chart is only as wide as its grid
     where = _("Layer {layer}, head {head}: where each of the last {n} characters looks").format(layer=layer, head=head, n=len(labels))
     st.markdown(f"**{where}**")
-    st.plotly_chart(attention_heatmap(maps[layer - 1, head - 1].numpy(), labels), key="gpt_attn_chart", width="content")
+    fig = attention_heatmap(maps[layer - 1, head - 1].numpy(), labels)
+    st.plotly_chart(fig, key="gpt_attn_chart", width="content", alt=chart_words(fig, where))
     st.caption(prose("gpt_attention"))
     with st.expander(_("All heads at a glance")):
-        st.plotly_chart(attention_grid(maps.numpy()), key="gpt_attn_grid")
+        grid = attention_grid(maps.numpy())
+        st.plotly_chart(grid, key="gpt_attn_grid", alt=chart_words(grid, _("Attention of every head of every layer")))
         st.caption(prose("gpt_all_heads"))

@@ -8,6 +8,7 @@ from app_pages.gpt.common import Inputs
 from core import registry
 from core.gpt.prompt import model_card
 from figures.gpt import loss_curve
+from figures.words import chart_words
 from i18n import N_, _, ngettext, number
 
 HELP = {  # a tooltip, shown with _()
@@ -25,4 +26,5 @@ def show(inputs: Inputs) -> None:
     facts[3].metric(_("Training time"), _("{minutes} min").format(minutes=number(meta.get("wall_time_s", 0) / 60, 1)))
     st.markdown(model_card(meta, model, registry.entry(inputs.name).train_command))
     if len(curve := meta.get("curve", [])) > 1:
-        st.plotly_chart(loss_curve(curve), key="gpt_curve")
+        fig = loss_curve(curve)
+        st.plotly_chart(fig, key="gpt_curve", alt=chart_words(fig, _("Training and validation loss over the training steps")))

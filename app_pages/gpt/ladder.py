@@ -16,6 +16,7 @@ from core import LADDER, registry
 from core.gpt import ladder
 from core.gpt.prompt import attention_window
 from figures.gpt import attention_grid, ladder_chart
+from figures.words import chart_words
 from i18n import N_, _, number
 
 VERDICTS = {  # what one step bought at this budget, judged against the seed-to-seed noise (ladder.verdict)
@@ -45,7 +46,8 @@ def show(inputs: Inputs) -> None:
     train = [ladder.seed_losses(metas[n], "train") for n in LADDER]
     references = {_(registry.entry(n).label): load(load_meta, n)["metrics"]["val_loss"] for n in ("bigram", "gpt-shakespeare")}
     labels = [rung_label(n).replace(" · ", "<br>") for n in LADDER]  # the number above the name
-    st.plotly_chart(ladder_chart(labels, val, train, references, picked=i), key="gpt_ladder_chart")
+    fig = ladder_chart(labels, val, train, references, picked=i)
+    st.plotly_chart(fig, key="gpt_ladder_chart", alt=chart_words(fig, _("Validation and training loss of each rung")))
     budget = metas[rung]["train_config"]
     width = ladder.WIDTH
     st.caption(
@@ -64,7 +66,7 @@ def show(inputs: Inputs) -> None:
 
     words, code = st.columns([2, 3], gap="large")
     with words:
-        st.markdown(f"#### {rung_label(rung)}")
+        st.markdown(f"## {rung_label(rung)}")
         st.markdown(prose(f"ladder_{rung.removeprefix('ladder-')}"))
         if i > 0:
             change, noise, kind = ladder.verdict(val[i - 1], val[i])
@@ -78,15 +80,16 @@ def show(inputs: Inputs) -> None:
         st.caption(_("{parameters} parameters").format(parameters=number(metas[rung]["parameters"])))
     with code:
         st.caption(_("What this rung adds, from the real source (core/gpt/model.py):"))
-        st.code(ladder.code(rung), language="python")
+        st.code(ladder.code(rung), language="python", wrap_lines=True)  # no sideways scroll a keyboard cannot reach
 
-    st.markdown("#### " + _("What it writes"))
+    st.markdown("## " + _("What it writes"))
     pair = list(LADDER[max(0, i - 1) : i + 1])
     race(pair, inputs, key="gpt_ladder_race", button=_("Write with both") if len(pair) > 1 else _("Write"))
 
     model = load(load_gpt, rung)
     if getattr(model, "cfg", None) is not None:  # every rung but the bigram has attention
-        st.markdown("#### " + _("Its attention"))
+        st.markdown("## " + _("Its attention"))
         maps, chars = compute(attention_window, model, inputs.prompt.ids, 32)
-        st.plotly_chart(attention_grid(maps.numpy()), key="gpt_ladder_attention")
+        grid = attention_grid(maps.numpy())
+        st.plotly_chart(grid, key="gpt_ladder_attention", alt=chart_words(grid, _("Attention of every head of every layer")))
         st.caption(_("Every head of every layer over the last {n} characters of the prompt: rows are layers.").format(n=len(chars)))

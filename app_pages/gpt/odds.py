@@ -10,6 +10,7 @@ from app_pages.loaders import scheduler
 from core.gpt.prompt import next_char_odds, visible
 from core.gpt.sampling import stream
 from figures.gpt import next_char_bars
+from figures.words import chart_words
 from i18n import _
 
 
@@ -25,7 +26,8 @@ def show(inputs: Inputs) -> None:
     model, prompt, sampling = inputs.model, inputs.prompt, inputs.sampling
     odds = [(c, p) for c, p in compute(next_char_odds, model, prompt.ids, k=15, **sampling) if p > 0]  # top-k/p cut the rest
     tail = "".join(visible(c) for c in prompt.text[-40:])
-    st.plotly_chart(next_char_bars([(visible(c), p) for c, p in odds], tail), key="gpt_odds_chart")
+    fig = next_char_bars([(visible(c), p) for c, p in odds], tail)
+    st.plotly_chart(fig, key="gpt_odds_chart", alt=chart_words(fig, _("The odds of the next character")))
     st.caption(
         _("The {n} likeliest of {V} characters after temperature, top-k and top-p: the exact odds Generate draws from.").format(
             n=len(odds), V=model.vocab_size

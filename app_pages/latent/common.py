@@ -21,6 +21,7 @@ NO_BAR, MAP_BAR = {"displayModeBar": False}, {"displayModeBar": False, "scrollZo
 PNG = dict(mime="image/png", icon=":material/download:", on_click="ignore")  # a download needs no rerun
 IMG = dict(width="stretch", output_format="PNG")  # crisp pixels, not JPEG's blur
 DICE = ":material/casino:"  # the "random" buttons
+CODE = N_("This digit's latent code, one bar per dimension")  # the code chart's text alternative, shown with _()
 # The digit classifier only adds colour and scores: without it each place says what is missing, whole.
 NO_CLASSIFIER = {
     "plane": N_("The digit classifier is not available ({error}), so the plane is left blank."),

@@ -11,6 +11,7 @@ from core import registry
 from core.vae import latent
 from figures import latent as figs
 from figures.pictures import image_grid, png_bytes
+from figures.words import chart_words
 from i18n import _, number
 
 PAIR = ("ae-z2", "vae-z2")  # the two models compared, whichever model the page has picked
@@ -28,10 +29,11 @@ def show(ctx: Context) -> None:
     z = latent.prior_draws(n, 2, seed)
     for col, (other, (m, d)) in zip(st.columns(2, gap="large"), pair.items()):
         with col:
-            st.markdown(f"#### {_(registry.entry(other).label)}")
+            st.markdown(f"## {_(registry.entry(other).label)}")
             images = compute(latent.decode, m, z)
             grid = image_grid(images, ncols=8, scale=3)
-            st.image(grid, **IMG)
+            alt = _("{n} digits {model} decodes from the same {n} draws of N(0, I).").format(n=n, model=_(registry.entry(other).label))
+            st.image(grid, **IMG, alt=alt)
             st.download_button(
                 _("Download these samples (PNG)"), png_bytes(grid), f"{other}-seed{seed}.png", key=f"ls_png_{other}", **PNG
             )
@@ -42,7 +44,9 @@ def show(ctx: Context) -> None:
                 sure = number(int((conf >= 0.9).sum()))
                 st.markdown(prose("latent_scored").format(sure=sure, n=number(n), seen=listed[0], never=listed[1]))
             view = latent.cover(*latent.slider_bounds(d["mu"], m.variational), z)  # every draw in view, even off the codes
-            st.plotly_chart(figs.draws_figure(d["mu"], d["labels"], *view, z), key=f"ls_cmp_map_{other}", config=NO_BAR)
+            fig = figs.draws_figure(d["mu"], d["labels"], *view, z)
+            what = _("Where {model} puts the test digits, and the draws as crosses").format(model=_(registry.entry(other).label))
+            st.plotly_chart(fig, key=f"ls_cmp_map_{other}", config=NO_BAR, alt=chart_words(fig, what))
     st.caption(_("Note the two maps' scales: the same draws cover a small patch of the autoencoder's plane."))
     if ctx.classifier is None:
         st.caption(_(NO_CLASSIFIER["scores"]).format(error=ctx.classifier_error))

@@ -6,10 +6,23 @@ import streamlit as st
 
 from app_pages import drawing
 from app_pages._ui import compute, prose, to_image
-from app_pages.latent.common import IMG, MAP_BAR, NO_BAR, NO_CLASSIFIER, TABS, Context, encode_drawing, glossary_link, reads, set_z
+from app_pages.latent.common import (
+    CODE,
+    IMG,
+    MAP_BAR,
+    NO_BAR,
+    NO_CLASSIFIER,
+    TABS,
+    Context,
+    encode_drawing,
+    glossary_link,
+    reads,
+    set_z,
+)
 from core.vae import latent
 from figures import latent as figs
 from figures.latent import coords
+from figures.words import chart_words
 from i18n import N_, _, number
 
 HELP = {"to_sliders": N_("The sliders jump to where the encoder puts your drawing.")}  # a tooltip, shown with _()
@@ -34,7 +47,8 @@ def show(ctx: Context) -> None:
             r = compute(encode_drawing, model, x, classifier)
             a, b = st.columns(2)
             drawing.preview(x, a)
-            b.image(to_image(r["mean_image"], scale=8), caption=_("{name} decodes its μ").format(name=name), **IMG)
+            alt = _("The digit {name} decodes from where the encoder puts your drawing.").format(name=name)
+            b.image(to_image(r["mean_image"], scale=8), caption=_("{name} decodes its μ").format(name=name), **IMG, alt=alt)
             if classifier is None:
                 st.caption(_(NO_CLASSIFIER["reading"]).format(error=ctx.classifier_error))
             else:
@@ -60,11 +74,11 @@ def show(ctx: Context) -> None:
             uri = ctx.manifold_uri()
             drawn_mu = r["mu"] if x is not None else None
             fig = figs.map_figure(mu, ctx.labels, lo, hi, None, image_uri=uri, drawn=drawn_mu, clickable=False)
-            st.plotly_chart(fig, key=f"ls_draw_map_{name}", config=MAP_BAR)
+            what = _("Map of the latent plane: the test digits' μ coloured by digit, and your drawing as a star")
+            st.plotly_chart(fig, key=f"ls_draw_map_{name}", config=MAP_BAR, alt=chart_words(fig, what))
             st.caption(_("The star is where the encoder puts your drawing, among the {n} test digits' μ.").format(n=number(len(mu))))
         elif x is not None:
-            st.plotly_chart(
-                figs.code_figure(r["mu"], r["sigma"], latent.slider_order(data["kl_per_dim"])), key="ls_draw_mu", config=NO_BAR
-            )
+            fig = figs.code_figure(r["mu"], r["sigma"], latent.slider_order(data["kl_per_dim"]))
+            st.plotly_chart(fig, key="ls_draw_mu", config=NO_BAR, alt=chart_words(fig, _(CODE)))
             st.caption(_("Sixteen numbers make no map: open them in the sliders to see them one by one."))
     st.markdown(prose("draw_latent"))

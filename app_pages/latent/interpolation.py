@@ -11,6 +11,7 @@ from app_pages.latent.common import DICE, IMG, NO_BAR, PNG, Context, encode_draw
 from core.vae import latent
 from figures import latent as figs
 from figures.pictures import image_grid, png_bytes
+from figures.words import chart_words
 from i18n import N_, _, number
 
 # The paths: the radio's values (and the URL's), shown translated.
@@ -64,14 +65,17 @@ def show(ctx: Context) -> None:
     st.markdown(title)
     strip = image_grid(torch.cat([first, frames, digits[b : b + 1]]), ncols=steps + 2, pad=4, scale=3)
     strip[:, 96:102] = strip[:, -102:-96] = 128  # grey bars between each original (a 3 × 32 px tile) and the frames
-    st.image(strip, **IMG)
+    st.image(strip, **IMG, alt=title.replace("**", ""))  # the title above says what the strip shows
     file_name = f"{name}-path-{source}-{b}.png"
     st.download_button(_("Download the strip (PNG)"), png_bytes(strip), file_name, key="ls_int_png", **PNG)
     if dim == 2:
         left, right = st.columns([3, 2], gap="large")
-        left.plotly_chart(figs.path_figure(mu, ctx.labels, ctx.lo, ctx.hi, path), key="ls_int_map", config=NO_BAR)
+        fig = figs.path_figure(mu, ctx.labels, ctx.lo, ctx.hi, path)
+        what = _("The path through the latent plane, over the test digits' μ")
+        left.plotly_chart(fig, key="ls_int_map", config=NO_BAR, alt=chart_words(fig, what))
         right.markdown(prose("latent_path_vae" if model.variational else "latent_path_ae"))
     else:
         norms = {m: latent.interpolate(start, mu[b], 50, m).norm(dim=1).numpy() for m in METHODS}
-        st.plotly_chart(figs.norm_figure(norms, dim), key="ls_int_norm", config=NO_BAR)
+        fig = figs.norm_figure(norms, dim)
+        st.plotly_chart(fig, key="ls_int_norm", config=NO_BAR, alt=chart_words(fig, _("Distance from the origin along each path")))
         st.caption(prose("latent_slerp"))

@@ -6,11 +6,12 @@ import streamlit as st
 import torch
 
 from app_pages._ui import compute, prose, to_image
-from app_pages.latent.common import DICE, IMG, NO_BAR, TABS, Context, glossary_link, randomize, set_z
+from app_pages.latent.common import CODE, DICE, IMG, NO_BAR, TABS, Context, glossary_link, randomize, set_z
 from core.vae import latent
 from figures import latent as figs
 from figures.latent import coords
 from figures.pictures import image_grid
+from figures.words import chart_words
 from i18n import N_, _, number
 
 HELP = {  # tooltips, shown with _()
@@ -32,11 +33,19 @@ def show(ctx: Context) -> None:
     r = compute(latent.reconstruct, model, digits[idx : idx + 1], samples=4, generator=torch.Generator().manual_seed(idx))
     cols = st.columns([1, 1, 1.2, 3], gap="medium")
     original = _("original (a {digit})").format(digit=int(data["digit_labels"][idx]))
-    cols[0].image(to_image(digits[idx], scale=6), caption=original, **IMG)
-    cols[1].image(to_image(r["mean_image"], scale=6), caption=_("decoded μ"), **IMG)
+    digit = int(data["digit_labels"][idx])
+    cols[0].image(
+        to_image(digits[idx], scale=6),
+        caption=original,
+        **IMG,
+        alt=_("Test digit #{i}, a handwritten {digit}.").format(i=idx, digit=digit),
+    )
+    alt = _("The {name} decoder's drawing of test digit #{i} from its μ.").format(name=name, i=idx)
+    cols[1].image(to_image(r["mean_image"], scale=6), caption=_("decoded μ"), **IMG, alt=alt)
     if model.variational:
         draws = image_grid(r["sample_images"], ncols=2, scale=3)
-        cols[2].image(draws, caption=_("decoded draws z = μ + σ·ε from this digit's cloud"), **IMG)
+        alt = _("Four digits decoded from random points around test digit #{i}'s μ.").format(i=idx)
+        cols[2].image(draws, caption=_("decoded draws z = μ + σ·ε from this digit's cloud"), **IMG, alt=alt)
     else:
         cols[2].markdown(prose("latent_ae_point"))
     with cols[3]:
@@ -53,7 +62,8 @@ def show(ctx: Context) -> None:
         )
         glossary_link(row)
     left, right = st.columns([3, 2] if dim > 2 else [1, 1], gap="large")
-    left.plotly_chart(figs.code_figure(r["mu"], r["sigma"], latent.slider_order(data["kl_per_dim"])), key="ls_rec_mu", config=NO_BAR)
+    fig = figs.code_figure(r["mu"], r["sigma"], latent.slider_order(data["kl_per_dim"]))
+    left.plotly_chart(fig, key="ls_rec_mu", config=NO_BAR, alt=chart_words(fig, _(CODE)))
     if dim > 2:
         right.markdown(prose("latent_unused"))
     elif model.variational:

@@ -15,6 +15,7 @@ from core.vae import latent
 from figures import latent as figs
 from figures.latent import coords
 from figures.pictures import png_bytes
+from figures.words import chart_words
 from i18n import N_, _, number
 
 # The map's backgrounds: the radio's values (and the URL's), shown translated.
@@ -127,15 +128,18 @@ def explore(ctx: Context, drawn_mu=None) -> None:
     image = to_image(decoded[0], scale=12)
 
     with image_spot:
-        st.image(image, caption="decoder(z)", width=336, output_format="PNG")
         read = ""
         if classifier is not None:
             digit, conf = latent.read_digits(classifier, decoded)
             read = reads(int(digit), float(conf)) + " "
-        st.markdown(read + where_z(z, model.variational))
+        where = read + where_z(z, model.variational)
+        alt = _("The digit the decoder draws from the sliders' z. {where}").format(where=where.replace("**", ""))
+        st.image(image, caption="decoder(z)", width=336, output_format="PNG", alt=alt)
+        st.markdown(where)
         st.download_button(_("Download this digit (PNG)"), png_bytes(image), f"{name}-decoded.png", key="ls_z_png", **PNG)
         if dim > 2:
-            st.plotly_chart(figs.kl_figure(kl, latent.slider_order(kl)), key=f"ls_kl_{name}", config=NO_BAR)
+            kl_fig = figs.kl_figure(kl, latent.slider_order(kl))
+            st.plotly_chart(kl_fig, key=f"ls_kl_{name}", config=NO_BAR, alt=chart_words(kl_fig, _("Mean KL of each latent dimension")))
     if dim == 2:
         with map_col:
             background = st.radio(
@@ -155,5 +159,6 @@ def explore(ctx: Context, drawn_mu=None) -> None:
                 plane = ctx.classifier_plane()
             fig = figs.map_figure(data["mu"], data["labels"], lo, hi, z, image_uri=uri, plane=plane, drawn=drawn_mu)
             click = partial(on_map_click, name, lo, hi)
-            st.plotly_chart(fig, key=f"ls_map_{name}", on_select=click, selection_mode="points", config=MAP_BAR)
+            alt = chart_words(fig, _("Map of the latent plane: the test digits' μ coloured by digit, and the sliders' z"))
+            st.plotly_chart(fig, key=f"ls_map_{name}", on_select=click, selection_mode="points", config=MAP_BAR, alt=alt)
             st.caption(prose("latent_map"))
