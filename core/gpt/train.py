@@ -37,7 +37,7 @@ PRESETS: dict[str, tuple[GPTConfig, TrainConfig]] = {
     ),
     "cpu-long": (
         GPTConfig(block_size=128, n_embd=192, n_head=4, n_layer=4, dropout=0.1),
-        TrainConfig(batch_size=32, max_iters=8000, lr=2e-3, min_lr=1e-4, warmup_iters=200, eval_interval=500, eval_iters=20),
+        TrainConfig(batch_size=32, max_iters=5000, lr=2e-3, min_lr=1e-4, warmup_iters=200, eval_interval=500, eval_iters=20),
     ),
 }
 
