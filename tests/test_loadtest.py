@@ -230,8 +230,8 @@ def test_command_line_bounds():
         cli.parse_args(["--url", "http://10.0.0.2:8501"])
     with pytest.raises(SystemExit):
         cli.parse_args(["--class-size", "1000"])
-    a = cli.parse_args(["--scenario", "mixed", "--scenario", "mixed", "--class-size", "50"])
-    assert a.scenario == ["mixed"] and a.class_size == 50
+    a = cli.parse_args(["--scenario", "mixed", "--scenario", "mixed", "--class-size", "50", "100"])
+    assert a.scenario == ["mixed"] and a.class_size == [50, 100]
     assert isinstance(a, argparse.Namespace)
     with pytest.raises(ValueError):
         mixed.parse_mix("generate=1,dance=2")

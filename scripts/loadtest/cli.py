@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     size.add_argument("--generate-students", type=int, default=20, help="generate: N (default 20)")
     size.add_argument("--trainers", type=int, default=10, help="train, bystander: T (default 10)")
     size.add_argument("--memory-students", type=int, default=20, help="memory: S (default 20)")
-    size.add_argument("--class-size", type=int, default=20, help="mixed: N (default 20)")
+    size.add_argument("--class-size", type=int, nargs="+", default=[20], help="mixed: N, or several (run one after the other)")
     what = p.add_argument_group("what the students do")
     what.add_argument("--trainer", choices=list(train.TRAINERS), default="gan", help="train, bystander: which live trainer")
     what.add_argument("--duration", type=float, default=60, help="train: seconds per window; mixed: the class's length")
@@ -72,6 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     what.add_argument("--think", type=float, nargs=2, default=[4.0, 12.0], metavar=("MIN", "MAX"), help="mixed: think time (s)")
     what.add_argument("--train-seconds-range", type=float, nargs=2, default=[15.0, 40.0], metavar=("MIN", "MAX"))
     what.add_argument("--ramp", type=float, default=20, help="mixed: students arrive over this many seconds")
+    what.add_argument("--between", type=float, default=20, help="mixed: seconds between two classes")
     what.add_argument("--seed", type=int, default=0, help="mixed, memory: the students' random choices")
     what.add_argument("--oversized-mb", type=float, default=26, help="faults: the oversized frame (server limit 25 MB)")
     srv = p.add_argument_group("the server")
@@ -96,7 +97,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     a.scenario = list(dict.fromkeys(a.scenario or ["generate"]))
     if a.url and not a.url.startswith(("http://127.0.0.1", "http://localhost")):
         p.error("--url must point at 127.0.0.1 (this tool only talks to the local machine)")
-    sizes = [a.students, a.generate_students, a.trainers, a.memory_students, a.class_size]
+    sizes = [a.students, a.generate_students, a.trainers, a.memory_students, *a.class_size]
     if any(x is not None and not 1 <= x <= MAX_STUDENTS for x in sizes):
         p.error(f"sizes must be between 1 and {MAX_STUDENTS}")
     if not 1 <= a.processes <= 8:
@@ -111,6 +112,7 @@ def start_servers(a: argparse.Namespace):
         return None, a.url.rstrip("/"), pids, [Path(x) for x in a.server_log]
     extra = list(a.server_arg) + (["--server.disconnectedSessionTTL", str(int(a.ttl))] if a.ttl else [])
     log_dir = Path(a.log_dir or tempfile.mkdtemp(prefix="genlab-loadtest-"))
+    log_dir.mkdir(parents=True, exist_ok=True)
     if a.processes == 1:
         server = OwnServer(extra, log_dir / "app.log", port=a.port)
         return server, server.url, [server.proc.pid], [server.log_path]
@@ -148,14 +150,18 @@ async def run_scenarios(lab: Lab) -> None:
 
 
 def report(name: str, res: dict) -> str:
-    """The scenario's summary as indented lines (nested dicts one line each)."""
+    """The scenario's summary as indented lines: a dict of plain values on one line, nested ones below."""
     lines = [f"\n== {name} ({res.get('status')}) =="]
-    for k, v in res.get("summary", {}).items():
-        if isinstance(v, dict) and v and all(isinstance(x, dict) for x in v.values()):
-            lines.append(f"  {k}:")
-            lines += [f"    {kk}: {json.dumps(vv)}" for kk, vv in v.items()]
-        else:
-            lines.append(f"  {k}: {json.dumps(v) if isinstance(v, (dict, list)) else v}")
+
+    def put(d: dict, indent: str) -> None:
+        for k, v in d.items():
+            if isinstance(v, dict) and any(isinstance(x, dict) for x in v.values()):
+                lines.append(f"{indent}{k}:")
+                put(v, indent + "  ")
+            else:
+                lines.append(f"{indent}{k}: {json.dumps(v) if isinstance(v, (dict, list)) else v}")
+
+    put(res.get("summary", {}), "  ")
     fails = res.get("open_failures", [])
     lines.append(f"  students who could not open their page: {len(fails)}" + "".join(f"\n    {f[:150]}" for f in fails[:5]))
     tbs = res.get("tracebacks", [])
@@ -206,8 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, res in lab.results.items():
         print(report(name, res))
     if lab.samples:
-        rss = [s["rss_mb"] for s in lab.samples]
-        print(f"\nserver RSS: first {rss[0]:.0f} MB, peak {max(rss):.0f} MB, last {rss[-1]:.0f} MB")
+        for k in ("rss_mb", "pss_mb"):
+            xs = [s[k] for s in lab.samples]
+            print(f"server {k[:3].upper()}: first {xs[0]:.0f} MB, peak {max(xs):.0f} MB, last {xs[-1]:.0f} MB")
     print(f"server tracebacks in the logs: {len(all_tb)} ({', '.join(str(p) for p in logs)})")
     print(f"machine: {os.cpu_count()} cores, load average {load_at_start} at the start, {load_average()} at the end")
     if stopped_early:

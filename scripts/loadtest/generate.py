@@ -7,7 +7,6 @@ character (the streaming caption "writing… 1 of 300") and to the one with the 
 from __future__ import annotations
 
 import asyncio
-import random
 import statistics
 
 from .lab import Lab, Window, close_all, session_errors, spread, timing
@@ -62,7 +61,3 @@ def summarise(res: dict) -> None:
         "crowd": crowd,
         "ratio_p50_last_over_solo": round(crowd["last_p50"] / solo_last, 2) if crowd["last_p50"] and solo_last else None,
     }
-
-
-def random_seed() -> int:
-    return random.randrange(1_000_000)

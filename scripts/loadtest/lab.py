@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .protocol import Closed, Session, Watch
-from .server import cpu_by_process, log, scan_tracebacks, server_usage
+from .server import cpu_by_process, log, pss_mb, scan_tracebacks, server_usage
 
 
 @dataclass
@@ -42,7 +42,7 @@ class Lab:
         if not self.pids:
             return None
         rss, cpu = server_usage(self.pids)
-        s = {"t": self.now(), "rss_mb": round(rss, 1), "cpu_s": round(cpu, 2)}
+        s = {"t": self.now(), "rss_mb": round(rss, 1), "pss_mb": round(pss_mb(self.pids), 1), "cpu_s": round(cpu, 2)}
         self.samples.append(s)
         return s
 
@@ -96,8 +96,11 @@ class Window:
         if not cpu:
             return out
         used = {pid: round(cpu[pid] - self.cpu.get(pid, 0), 1) for pid in cpu}
-        rss = [s["rss_mb"] for s in self.lab.samples if self.t <= s["t"] <= t] + [server_usage(self.lab.pids)[0]]
+        inside = [s for s in self.lab.samples if self.t <= s["t"] <= t]
+        rss = [s["rss_mb"] for s in inside] + [server_usage(self.lab.pids)[0]]
+        pss = [s["pss_mb"] for s in inside] + [pss_mb(self.lab.pids)]
         return out | {
+            "peak_pss_mb": round(max(pss), 1),
             "server_cpu_s": round(sum(used.values()), 1),
             "server_cpu_s_by_pid": used,
             "server_cores_busy": round(sum(used.values()) / max(t - self.t, 1e-9), 2),

@@ -46,11 +46,12 @@ async def visit_everything(lab: Lab, s: Session, rng: random.Random) -> dict:
 
 async def run(lab: Lab, res: dict) -> None:
     a = lab.args
-    n, ttl = a.students or a.memory_students, a.ttl or 120
+    ttl = a.ttl or 120
     rng = random.Random(a.seed)
-    res["rss_before_mb"] = (lab.sample() or {}).get("rss_mb")
     res["rounds"] = []
-    for r in range(1, a.rounds + 1):
+    # Round 0, not counted: one student loads every model, so "before" is a warm server nobody uses.
+    for r in range(0, a.rounds + 1):
+        n = (a.students or a.memory_students) if r else 1
         lab.mark(f"memory: round {r}: {n} students visit every page")
         window = Window(lab)
         students = [Session(lab.url, f"m{r}-{i + 1}", open_timeout=a.open_timeout) for i in range(n)]
@@ -68,7 +69,7 @@ async def run(lab: Lab, res: dict) -> None:
         connected = lab.sample()
         errors = session_errors(students)
         await close_all(students)
-        peak = window.close().get("peak_rss_mb")
+        server = window.close()
         lab.mark(f"memory: round {r}: all closed; waiting {ttl + 30:.0f} s (TTL + 30)")
         wait_s = max(0.0, min(ttl + 30, lab.left() - 5))
         await asyncio.sleep(wait_s)
@@ -78,8 +79,10 @@ async def run(lab: Lab, res: dict) -> None:
                 "round": r,
                 "students": n,
                 "rss_all_connected_mb": connected and connected["rss_mb"],
-                "peak_rss_mb": peak,
+                "peak_rss_mb": server.get("peak_rss_mb"),
                 "after_wait_rss_mb": after and after["rss_mb"],
+                "peak_pss_mb": server.get("peak_pss_mb"),
+                "after_wait_pss_mb": after and after["pss_mb"],
                 "waited_s": round(wait_s),
                 "generated": sum(1 for v in visits if (v.get("generate") or {}).get("last_s") is not None),
                 "slid": sum(1 for v in visits if v.get("slid")),
@@ -88,19 +91,25 @@ async def run(lab: Lab, res: dict) -> None:
                 "errors": errors,
             }
         )
-    first, last = res["rounds"][0]["after_wait_rss_mb"], res["rounds"][-1]["after_wait_rss_mb"]
-    before = res["rss_before_mb"]
-    growth = (last - first) / first if first and last and len(res["rounds"]) > 1 else None
+    warm, counted = res["rounds"][0], res["rounds"][1:]
+    first, last = counted[0]["after_wait_rss_mb"], counted[-1]["after_wait_rss_mb"]
+    before, pss_before = warm["after_wait_rss_mb"], warm["after_wait_pss_mb"]
+    pss_last = counted[-1]["after_wait_pss_mb"]
+    growth = (last - first) / first if first and last and len(counted) > 1 else None
     back = (last - before) / before if before and last else None
     res["summary"] = {
-        "students": n,
-        "rss_before_mb": before,
-        "peak_rss_mb": max((r["peak_rss_mb"] or 0) for r in res["rounds"]),
+        "students": counted[0]["students"],
+        "rss_warm_idle_mb": before,
+        "pss_warm_idle_mb": pss_before,
+        "peak_rss_mb": max((r["peak_rss_mb"] or 0) for r in counted),
+        "peak_pss_mb": max((r["peak_pss_mb"] or 0) for r in counted),
+        "pss_after_each_round_mb": [r["after_wait_pss_mb"] for r in counted],
+        "pss_after_last_over_warm_idle": round((pss_last - pss_before) / pss_before, 3) if pss_last and pss_before else None,
         "rss_after_first_mb": first,
         "rss_after_last_mb": last,
         "growth_last_over_first": None if growth is None else round(growth, 3),
-        "after_last_over_before": None if back is None else round(back, 3),
-        "served": sum(r["students"] - len(r["failed"]) for r in res["rounds"]),
-        "failed": sum(len(r["failed"]) for r in res["rounds"]),
-        "errors": sum(len(r["errors"]) for r in res["rounds"]),
+        "rss_after_last_over_warm_idle": None if back is None else round(back, 3),
+        "served": sum(r["students"] - len(r["failed"]) for r in counted),
+        "failed": sum(len(r["failed"]) for r in counted),
+        "errors": sum(len(r["errors"]) for r in counted),
     }

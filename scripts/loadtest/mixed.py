@@ -58,7 +58,7 @@ async def do_train(lab, s, rng, log) -> None:
     t0, step0 = lab.now(), train.reading(s, lab.now())["step"] or 0
     await asyncio.sleep(min(rng.uniform(*lab.args.train_seconds_range), max(0.0, lab.left() - 15)))
     t1, step1 = lab.now(), train.reading(s, lab.now())["step"] or 0
-    lab.results["mixed"].setdefault("training", []).append({"steps": step1 - step0, "seconds": round(t1 - t0, 1)})
+    log.res.setdefault("training", []).append({"steps": step1 - step0, "seconds": round(t1 - t0, 1)})
     log("train pause", timing(await s.click(gan.pause, timeout=lab.args.open_timeout)))
 
 
@@ -101,6 +101,8 @@ async def student(lab: Lab, i: int, end: float, mix: dict[str, float], res: dict
     def log(kind: str, rec: dict) -> None:
         records.append({"kind": kind, "student": s.name, "t": lab.now()} | rec)
 
+    log.res = res  # the class's record (do_train adds its trainers' steps)
+
     await asyncio.sleep(rng.uniform(0, a.ramp))
     try:
         await s.connect()
@@ -119,25 +121,60 @@ async def student(lab: Lab, i: int, end: float, mix: dict[str, float], res: dict
     return s
 
 
+async def warm_up(lab: Lab) -> None:
+    """One student opens every page and tab the class uses, so the class meets a server whose models are
+    loaded, as a teacher's would be (not counted)."""
+    s = Session(lab.url, "warm", open_timeout=lab.args.open_timeout)
+    await s.connect()
+    try:
+        gan = train.TRAINERS["gan"]
+        for path, query in [
+            ("", ""),
+            ("latent-space", ""),
+            (generate.PAGE, generate.QUERY),
+            (gan.page, gan.query),
+            EXPLORE,
+            ("glossary", ""),
+        ]:
+            await s.open(path, query, timeout=lab.args.open_timeout)
+            if path == generate.PAGE:
+                await generate.generate(s, lab.args.gen_timeout)
+    finally:
+        await s.close()
+
+
 async def run(lab: Lab, res: dict) -> None:
+    """One class per --class-size, one after the other on the same server, a pause between them."""
+    sizes = [lab.args.students] if lab.args.students else lab.args.class_size
+    lab.mark("mixed: warm-up (one student opens every page; not counted)")
+    await warm_up(lab)
+    res["classes"], res["summary"] = {}, {}
+    for i, n in enumerate(sizes):
+        if i:
+            await asyncio.sleep(min(lab.args.between, max(0.0, lab.left() - 60)))
+        out = res["classes"][str(n)] = {}
+        await one_class(lab, n, out)
+        res["summary"][f"N={n}"] = out["summary"]
+
+
+async def one_class(lab: Lab, n: int, res: dict) -> None:
     a = lab.args
-    n, mix = a.students or a.class_size, parse_mix(a.mix)
-    lab.results["mixed"] = res
+    mix = parse_mix(a.mix)
     duration = min(a.duration, max(10.0, lab.left() - 30))
     lab.mark(f"mixed: {n} students for {duration:.0f} s (mix {a.mix}, think {a.think[0]:g}-{a.think[1]:g} s)")
     window, end = Window(lab), time.monotonic() + duration
     students = await asyncio.gather(*(student(lab, i, end, mix, res) for i in range(n)))
     res["server"] = window.close()
-    res["rss_connected_mb"] = (lab.sample() or {}).get("rss_mb")
     res["errors"] = session_errors(list(students))
     gan = train.TRAINERS["gan"]
     await asyncio.gather(*(s.click(gan.pause, timeout=30) for s in students if s.has(gan.pause)), return_exceptions=True)
     await close_all(list(students))
-    lab.mark("mixed: over")
+    lab.mark(f"mixed: {n} students over")
     clicks = res.get("clicks", [])
     kinds = sorted({c["kind"] for c in clicks})
     training = res.get("training", [])
     secs = sum(t["seconds"] for t in training)
+    server = res["server"]
     res["summary"] = {
         "students": n,
         "seconds": round(duration),
@@ -148,6 +185,7 @@ async def run(lab: Lab, res: dict) -> None:
         "dropped": len(res.get("dropped", [])),
         "failed": len(res.get("failed", [])),
         "errors": len(res["errors"]),
-        "peak_rss_mb": res["server"].get("peak_rss_mb"),
-        "server_cores_busy": res["server"].get("server_cores_busy"),
+        "peak_rss_mb": server.get("peak_rss_mb"),
+        "peak_pss_mb": server.get("peak_pss_mb"),
+        "server_cores_busy": server.get("server_cores_busy"),
     }

@@ -95,6 +95,21 @@ def server_usage(pids: list[int]) -> tuple[float, float]:
     return sum(rss_mb(p) for p in procs), sum(cpu_seconds(p) for p in procs)
 
 
+def pss_mb(pids: list[int]) -> float:
+    """Proportional set size summed over the server processes and their children: each shared page
+    (torch's libraries, mapped by the app and its compute process alike) counted once in all."""
+    total = 0.0
+    for pid in descendants(pids):
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) / 1024
+                    break
+        except OSError:
+            pass
+    return total
+
+
 class OwnServer:
     """`streamlit run app.py` on a free port, its output in a log file that is kept afterwards."""
 
