@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import bystander, faults, generate, memory, mixed, train
 from .lab import Lab
-from .server import OwnServer, load_average, log, scan_tracebacks
+from .server import OwnServer, load_average, log, prioritise, scan_tracebacks
 
 SCENARIOS = {
     "generate": generate.run,
@@ -84,6 +84,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     srv.add_argument("--proxy-port", type=int, help="with --processes K: the proxy's port")
     srv.add_argument("--stats-port", type=int, help="with --processes K: HAProxy's stats page")
     srv.add_argument("--server-arg", action="append", default=[], help="an extra flag for own servers")
+    srv.add_argument(
+        "--server-nice",
+        type=int,
+        help="set the server processes' niceness and autogroup weight (e.g. -10, as root) on a machine shared with "
+        "other work, to stand in for a dedicated one; default: leave them alone",
+    )
     srv.add_argument("--log-dir", help="own servers' logs (default: a new folder under /tmp)")
     run = p.add_argument_group("the run")
     run.add_argument("--json", help="write everything (every click) here")
@@ -191,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if server:
             server.wait_healthy(min(180, a.max_seconds))
+        if a.server_nice is not None:
+            prioritise(pids, a.server_nice)
         lab.mark(f"server up at {url} (pids {pids})")
         if a.record:
             from .record import record

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .protocol import Closed, Session, Watch
-from .server import cpu_by_process, log, pss_mb, scan_tracebacks, server_usage
+from .server import cpu_by_process, log, prioritise, pss_mb, scan_tracebacks, server_usage
 
 
 @dataclass
@@ -47,7 +47,10 @@ class Lab:
         return s
 
     async def sampler(self, every: float) -> None:
+        nice = getattr(self.args, "server_nice", None)
         for _ in range(int(self.args.max_seconds / every) + 100):  # bounded; cancelled at the end anyway
+            if nice is not None:
+                await asyncio.to_thread(prioritise, self.pids, nice)
             await asyncio.to_thread(self.sample)
             await asyncio.sleep(every)
 

@@ -110,6 +110,40 @@ def pss_mb(pids: list[int]) -> float:
     return total
 
 
+def prioritise(pids: list[int], nice: int) -> None:
+    """Give the server processes (and those they started) a niceness and their autogroup the same weight.
+
+    Under Linux's autogroup scheduling the CPU is first shared between session groups, so on a machine busy
+    with other work a server in its own session gets one group's share however many threads it has. On a
+    shared machine this stands in for the dedicated one a class would have (a negative value needs root).
+    Only the autogroup of a session a server leads is changed. Re-applied as the server starts threads and
+    processes."""
+    own = set()  # sessions the servers lead: their autogroups hold nothing else (another group may be shared)
+    for pid in pids:
+        try:
+            if os.getsid(pid) == pid:
+                own.add(pid)
+        except OSError:
+            pass
+    for pid in descendants(pids):
+        try:
+            group = Path(f"/proc/{pid}/autogroup")
+            if os.getsid(pid) in own and not group.read_text().rstrip().endswith(f"nice {nice}"):
+                group.write_text(str(nice))
+        except OSError:
+            pass  # gone, or no autogroup on this kernel
+        try:
+            tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+        except OSError:
+            continue
+        for tid in tids:  # on Linux a niceness belongs to a thread
+            try:
+                if os.getpriority(os.PRIO_PROCESS, tid) != nice:
+                    os.setpriority(os.PRIO_PROCESS, tid, nice)
+            except OSError:
+                pass
+
+
 class OwnServer:
     """`streamlit run app.py` on a free port, its output in a log file that is kept afterwards."""
 
