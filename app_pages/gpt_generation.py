@@ -7,7 +7,7 @@ follow() among it). Every word shown goes through _() (catalog: i18n/locales/pt_
 
 import streamlit as st
 
-from app_pages._ui import in_language, load, lost_run_notice, prose, show_open_tab
+from app_pages._ui import in_language, load, lost_run_notice, prose, show_open_tab, worded
 from app_pages.gpt import attention, card, compare, generate, ladder, odds
 from app_pages.gpt.common import NAMES, Inputs
 from app_pages.loaders import load_gpt, load_meta
@@ -45,7 +45,7 @@ name = right.selectbox(
     _("Model"),
     NAMES,
     format_func=lambda n: show(registry.entry(n).label),
-    key="gpt_model",
+    key=worded("gpt_model"),
     bind="query-params",
 )
 model, meta = load(load_gpt, name), load(load_meta, name)

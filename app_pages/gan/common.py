@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app_pages._ui import compute, in_language, prose, run_page
+from app_pages._ui import compute, in_language, prose, run_page, worded
 from app_pages.loaders import scheduler, trainer_queue
 from i18n import N_, _, language, ngettext, number, speaking
 
@@ -105,8 +105,10 @@ def controls(prefix: str, live, on_reset) -> None:
             tip = _(HELP[name]) if name in HELP else None
             row.button(_(label), icon=f":material/{icon}:", key=f"{prefix}_{name}", on_click=click, help=tip, **options)
         c, lr_text = st.columns(4), in_language(learning_rate)
-        lr_g = c[0].select_slider(_("Generator learning rate"), LR_CHOICES, s.lr_g, format_func=lr_text, key=f"{prefix}_lr_g")
-        lr_d = c[1].select_slider(_("Discriminator learning rate"), LR_CHOICES, s.lr_d, format_func=lr_text, key=f"{prefix}_lr_d")
+        lr_g = c[0].select_slider(_("Generator learning rate"), LR_CHOICES, s.lr_g, format_func=lr_text, key=worded(f"{prefix}_lr_g"))
+        lr_d = c[1].select_slider(
+            _("Discriminator learning rate"), LR_CHOICES, s.lr_d, format_func=lr_text, key=worded(f"{prefix}_lr_d")
+        )
         batch = c[2].select_slider(_("Batch size"), BATCH_CHOICES, s.batch_size, key=f"{prefix}_batch")
         d_steps = c[3].slider(_("D steps per G step"), 1, 5, s.d_steps, key=f"{prefix}_d_steps", help=_(HELP["d_steps"]))
     if (new := replace(s, lr_g=lr_g, lr_d=lr_d, batch_size=batch, d_steps=d_steps)) != s:  # applied between two steps

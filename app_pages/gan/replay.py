@@ -7,7 +7,7 @@ import re
 
 import streamlit as st
 
-from app_pages._ui import in_language, load, prose
+from app_pages._ui import in_language, load, prose, worded
 from app_pages.gan.common import CHART, REPLAY_TICK_S, download, guarded
 from app_pages.loaders import load_gan_history
 from core import registry
@@ -97,7 +97,7 @@ def show() -> None:
                 st.session_state.replay_playing = False
                 st.rerun()  # reached the end: a full rerun drops the timer
             st.session_state.replay_step = steps[i + 1]
-        step = st.select_slider(_("Training moment (step)"), options=steps, key="replay_step", format_func=in_language(number))
+        step = st.select_slider(_("Training moment (step)"), options=steps, key=worded("replay_step"), format_func=in_language(number))
         view = figs.replay_moment(tensors, meta, steps.index(step), stretch=st.session_state.get("replay_stretch", False))
         m = view["moment"]
         left, right = st.columns([2, 3])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._ui import compute, hold, in_language, prose, session_owner
+from app_pages._ui import compute, hold, in_language, prose, session_owner, worded
 from app_pages.gan.common import CHART, TOY_TICK_S, controls, redrawn, status_line
 from app_pages.loaders import trainer_queue
 from core.gan.live import LiveToyGAN
@@ -28,7 +28,9 @@ def show() -> None:
     """The toy GAN lives in the session (toy_gan), a new one for each distribution picked."""
     label = in_language()  # the format_func of the picker whose options are words
     st.markdown(prose("gan_toy"))
-    dist = st.selectbox(_("Real data"), list(DISTRIBUTIONS), key="toy_dist", format_func=lambda k: label(DISTRIBUTIONS[k]().label))
+    dist = st.selectbox(
+        _("Real data"), list(DISTRIBUTIONS), key=worded("toy_dist"), format_func=lambda k: label(DISTRIBUTIONS[k]().label)
+    )
     toy = st.session_state.get("toy_gan")
     if toy is None or toy.dist.name != dist:  # a new distribution needs a new GAN
         if toy is not None:

@@ -9,7 +9,7 @@ import streamlit as st
 import torch
 
 from app_pages import drawing
-from app_pages._ui import compute, in_language, prose, to_image
+from app_pages._ui import compute, in_language, prose, to_image, worded
 from app_pages.latent.common import DICE, MAP_BAR, NO_BAR, NO_CLASSIFIER, PNG, Context, encode_drawing, reads, set_z
 from core.vae import latent
 from figures import latent as figs
@@ -142,7 +142,7 @@ def explore(ctx: Context, drawn_mu=None) -> None:
                 _("Behind the points"),
                 BACKGROUNDS,
                 format_func=words,
-                key="ls_map_bg",
+                key=worded("ls_map_bg"),
                 horizontal=True,
                 help=_(HELP["map"]),
                 persist_state="session",
