@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shutil
 import time
 from dataclasses import asdict
+from statistics import fmean
 
 import pytest
 import torch
@@ -179,6 +181,24 @@ def test_the_ladder_tab_walks_every_rung_and_writes_beside_the_rung_below(app, w
     at.select_slider(key="gpt_rung").set_value(LADDER[0]).run()  # another pair: the old texts are not shown as its own
     no_errors(at)
     assert not any(html.escape(t) in h.value for t in race["texts"].values() for h in at.html)
+
+
+def test_a_rung_shows_one_validation_loss_or_says_why_two_differ(app, weights):
+    """The verdict averages the rung's seeds; the model writing below it is one seed: a loss shown without "(this
+    seed" is the seeds' mean, to the same three decimals (it showed 1.624 beside 1.63 for the same rung)."""
+    at = open_tab(open_page(app), "Lecture ladder")
+    for i, name in enumerate(LADDER[1:], start=1):
+        at.select_slider(key="gpt_rung").set_value(name).run()
+        no_errors(at)
+        metas = {n: json.loads((weights / f"{n}.json").read_text()) for n in LADDER[i - 1 : i + 1]}
+        means = {f"{fmean(ladder.seed_losses(m)):.3f}" for m in metas.values()}
+        own = {f"{m['metrics']['val_loss']:.3f}" for m in metas.values()}
+        text = " ".join(e.value for e in [*at.markdown, *at.caption])
+        shown = re.findall(r"[Vv]alidation loss ([\d.]+)(?: → ([\d.]+))?( \(this seed)?", text)
+        assert len(shown) >= 3, text  # the verdict and both writers
+        for before, after, this_seed in shown:
+            for loss in filter(None, (before, after)):
+                assert loss in (own if this_seed else means), (name, loss, this_seed, means, own)
 
 
 def one_head_map(at, says: str) -> dict:

@@ -86,7 +86,7 @@ def show(inputs: Inputs) -> None:
 
     model = load(load_gpt, rung)
     if getattr(model, "cfg", None) is not None:  # every rung but the bigram has attention
-        st.markdown("#### " + _("Its attention"))
+        st.markdown("#### " + _("This rung's attention"))
         maps, chars = compute(attention_window, model, inputs.prompt.ids, 32)
         st.plotly_chart(attention_grid(maps.numpy()), key="gpt_ladder_attention")
         st.caption(_("Every head of every layer over the last {n} characters of the prompt: rows are layers.").format(n=len(chars)))
