@@ -378,6 +378,10 @@ def test_find_my_digit_searches_and_shows_the_twin(page, monkeypatch):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Pixel loss"] == f"{search.best().loss:.4f}"
     assert {"‖z‖", "Longer than", "Moved from its start"} <= metrics.keys()
+    # one verdict, from the share the metric shows, with its threshold (it said "ordinary" beside "longer than 97%")
+    share = int(metrics["Longer than"].rstrip("%"))
+    ordinary = f"longer than {share}% of random noise, between 5% and 95%: ordinary noise"
+    assert (ordinary in " ".join(c.value for c in at.caption)) == (5 <= share <= 95)
     losses = torch.tensor(search.losses)
     assert search.best().loss < losses[0].min()  # the search went downhill from its random starts
     assert "best so far" in at.get("plotly_chart")[0].proto.spec
@@ -385,6 +389,15 @@ def test_find_my_digit_searches_and_shows_the_twin(page, monkeypatch):
     at.button(key="gan_find_go").click().run()  # the same drawing and seed: the same search
     assert until(search_of(at)["job"].done)
     assert search_of(at)["search"] is not search and search_of(at)["search"].losses == search.losses
+
+
+def test_the_length_verdict_follows_the_share_shown_and_states_its_threshold():
+    from app_pages.gan.find import wander_note
+
+    for percentile, words in [(0.5, "between 5% and 95%: ordinary"), (0.97, "longer than 97%"), (0.951, "longer than 95%"),
+                              (0.02, "Only 2%")]:  # fmt: skip
+        assert words in wander_note(dict(percentile=percentile))
+    assert "ordinary" not in wander_note(dict(percentile=0.97)) and "unusual" in wander_note(dict(percentile=0.97))
 
 
 def test_find_my_digit_stops_when_asked(page, monkeypatch):
