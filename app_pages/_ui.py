@@ -12,7 +12,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from app_pages.loaders import SERVER_ID, janitor, scheduler
 from core.serving.scheduler import Job
 from core.training.checkpoint import WeightsError
-from i18n import LANGUAGES, _, catalog, language, pick, prose, speaking, use_language_source  # noqa: F401  (pages import prose from here)
+from i18n import LANGUAGES, _, catalog, language, number, pick, prose, speaking, use_language_source  # noqa: F401  (pages import prose from here)
 
 QUICK_S = 0.3  # a job that finishes within this never shows a waiting line
 
@@ -76,6 +76,20 @@ def keep_worded_choices() -> None:
     for key in st.session_state.get("_worded", ()):
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]  # read with the old wording, shown with the new
+
+
+def number_steps(low: float, high: float, step: float, decimals: int) -> list[float]:
+    """The values from low to high by step, for a select_slider that shows them with number(v, decimals).
+
+    st.slider writes its numbers with a printf format (or the browser's locale), so a Portuguese page showed
+    0.99 beside 0,99 in its text; a select_slider shows each option as format_func words it, through Babel.
+    """
+    return [round(low + k * step, decimals) for k in range(round((high - low) / step) + 1)]
+
+
+def number_format(decimals: int):
+    """The format_func of a number_steps select_slider, in this run's language."""
+    return in_language(lambda v: number(v, decimals))
 
 
 def _language_picked() -> None:

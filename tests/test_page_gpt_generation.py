@@ -352,3 +352,17 @@ def test_a_portuguese_prompt_keeps_its_letters_and_the_note_says_so_in_portugues
     assert replaced == "replaced 'é'→'e'"
     with speaking("pt-BR"):
         assert _(replaced).startswith("acentos removidos") and _(replaced).endswith("'é'→'e'")
+
+
+def test_the_sampling_sliders_write_numbers_in_the_page_language(app, weights):
+    """Streamlit's slider wrote 1.00 on a Portuguese page whose text said "temperatura 1,00": select_sliders whose
+    options Babel words, kept across a language change."""
+    at = open_page(app)
+    at.select_slider(key="gpt_temp").set_value(0.8).run()
+    assert "0.80" in at.select_slider(key="gpt_temp").options
+    at.selectbox(key="lang").set_value("pt-BR").run()
+    no_errors(at)
+    for key, ends in {"gpt_temp": ["0,10", "2,00"], "gpt_topp": ["0,05", "1,00"]}.items():
+        options = at.select_slider(key=key).options
+        assert [options[0], options[-1]] == ends and all("." not in o for o in options), options
+    assert at.select_slider(key="gpt_temp").value == 0.8
