@@ -324,6 +324,29 @@ def test_toy_gan_controls(page):
     assert at.session_state["toy_gan"].steps == 0 and not at.session_state["toy_gan"].running
 
 
+def test_the_toy_plane_keeps_its_last_drawing_under_each_new_one(page):
+    """Streamlit draws a Plotly chart again from nothing when its figure changes, and the plane showed blank for a
+    moment on every redraw: each redraw now sends the new figure on top and the one shown before, unchanged, under
+    it (the new one covers it only once drawn), so there is always a drawn plane."""
+    at = open_tab(page, "toy")
+
+    def planes() -> dict[str, str]:
+        return {c.key: c.proto.spec for c in at.get("plotly_chart") if c.key and c.key.startswith("toy_plane_chart_")}
+
+    shown = planes()
+    assert len(shown) == 1  # nothing drawn before: the first figure alone
+    for _ in range(3):
+        at.button(key="toy_step").click().run()
+        no_errors(at)
+        now = planes()
+        assert len(now) == 2 and set(shown.items()) < set(now.items())  # the last figure, sent again unchanged...
+        [(fresh, spec)] = set(now.items()) - set(shown.items())  # ...under a new one in the other slot
+        assert fresh not in shown and '"heatmap"' in spec
+        shown = {fresh: spec}
+    style = " ".join(h.proto.body for h in at.get("html"))
+    assert f".st-key-{fresh.replace('chart_', '')} .js-plotly-plot {{background: white}}" in style  # the new one covers
+
+
 # -- explore ---------------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._ui import compute, hold, in_language, prose, session_owner, worded
-from app_pages.gan.common import CHART, TOY_TICK_S, controls, redrawn, status_line
+from app_pages.gan.common import TOY_TICK_S, controls, redrawn, status_line, steady_chart
 from app_pages.loaders import trainer_queue
 from core.gan.live import LiveToyGAN
 from core.gan.model import TrainSettings
@@ -49,7 +49,8 @@ def show() -> None:
     def toy_view(toy: LiveToyGAN, view: dict) -> None:
         cov, curve = view["coverage"], view["coverage_curve"]
         left, right = st.columns([3, 2])
-        left.plotly_chart(figs.toy_figure(view, toy.dist.extent), key="toy_plane", config=CHART)
+        with left:
+            steady_chart(figs.toy_figure(view, toy.dist.extent), "toy_plane")
         with right:
             st.markdown(status_line(toy))
             a, b = st.columns(2)
@@ -57,10 +58,10 @@ def show() -> None:
             a.metric(_("Modes covered"), covered, help=_(HELP["modes"]))
             b.metric(_("Points on a mode"), percent(cov["quality"]), help=_(HELP["on_mode"]))
             modes = figs.coverage_line(curve["step"], curve["covered"], _("Modes covered"), cov["n_modes"] + 0.5)
-            st.plotly_chart(modes, key="toy_coverage", config=CHART)
+            steady_chart(modes, "toy_coverage")
             losses = figs.loss_figure(
                 view["losses"], height=300, real=N_("D(x) on real points"), fake=N_("D(G(z)) on generated points")
             )
-            st.plotly_chart(losses, key="toy_losses", config=CHART)
+            steady_chart(losses, "toy_losses")
 
     toy_view()
