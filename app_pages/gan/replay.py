@@ -21,9 +21,10 @@ HELP = {  # tooltips, shown with _()
     "stretch": N_("Each picture from its darkest to its brightest pixel"),
 }
 HEADLINE = {  # the replay's headline against its target, whole sentences for each verdict
-    True: N_("Headline: {headline} (target: confident share {target}, met) · made by `{command}`"),
-    False: N_("Headline: {headline} (target: confident share {target}, not met) · made by `{command}`"),
+    True: N_("Headline: {headline} (target: confident share {target}, met)"),
+    False: N_("Headline: {headline} (target: confident share {target}, not met)"),
 }
+BUILDERS = N_("How this generator was made and scored")  # an expander: a builder's details, off the learner's way
 
 
 def with_decimal_marks(text: str) -> str:
@@ -38,10 +39,9 @@ def moment_note(m: dict, metrics: dict, last: bool) -> str:
     facts = dict(confident=percent(m["confident_share"]), mean=percent(m["mean_confidence"]), top=top)
     facts.update(top_share=percent(m["shares"][top]), fd=number(m.get("fid", 0), 1))
     facts["levels"] = int(m["samples"].max()) - int(m["samples"].min())
-    if last and "fid" in m and {"confident_share", "fid", "eval_samples", "eval_seed"} <= metrics.keys():
+    if last and "fid" in m and {"confident_share", "fid"} <= metrics.keys():
         headline = dict(confident_share=percent(metrics["confident_share"]), fid=number(metrics["fid"], 1))
-        headline.update(eval_samples=number(metrics["eval_samples"]), eval_seed=metrics["eval_seed"])
-        return prose("gan_replay_scores").format(**facts, **headline)
+        return prose("gan_replay_scores_short").format(**facts, **headline)
     if facts["levels"] <= 8:
         return prose("gan_replay_untrained").format(**facts)
     if m["confident_share"] < 0.005:
@@ -70,7 +70,15 @@ def show() -> None:
     )
     if "confident_share" in metrics:  # the target and the command come from the registry
         verdict = HEADLINE[bool(gan.meets(metrics["confident_share"]))]
-        st.caption(_(verdict).format(headline=headline(meta), target=with_decimal_marks(gan.target), command=gan.train_command))
+        st.caption(_(verdict).format(headline=headline(meta), target=with_decimal_marks(gan.target)))
+        with st.expander(_(BUILDERS), icon=":material/build:"):
+            st.markdown(_("Made by `{command}`.").format(command=gan.train_command))
+            if {"fid", "eval_samples", "eval_seed"} <= metrics.keys():
+                scores = dict(confident_share=percent(metrics["confident_share"]), fid=number(metrics["fid"], 1))
+                scores.update(eval_samples=number(metrics["eval_samples"]), eval_seed=metrics["eval_seed"])
+                scores.update(confident=percent(float(tensors["moment.confident_share"][-1])))  # the last moment's
+                scores.update(fd=number(float(tensors["moment.fid"][-1]), 1) if "moment.fid" in tensors else "–")
+                st.markdown(prose("gan_replay_scores").format(**scores))
     if st.session_state.get("replay_step") not in steps:
         st.session_state.replay_step = steps[-1]
     playing = st.session_state.get("replay_playing", False)
