@@ -119,6 +119,9 @@ def test_replay_scrubber_changes_the_shown_moment(page, gan_weights):
     page.select_slider(key="replay_step").set_value(5).run()
     no_errors(page)
     assert "**Step 5** of 10" in markdown_text(page)
+    n = len(history.moments)  # the slider moves by recorded moment: it says so, and where its ends are
+    assert page.select_slider(key="replay_step").label.startswith(f"Recorded moment (step): {n} moments")
+    assert f"Moment 2 of {n} · steps 0 to 10" in [c.value for c in page.caption]
     assert page.image[0].value != grid  # another picture of the same noise
     moment = history.moments[1]
     metrics = {m.label: m.value for m in page.metric}

@@ -105,7 +105,20 @@ def show() -> None:
                 st.session_state.replay_playing = False
                 st.rerun()  # reached the end: a full rerun drops the timer
             st.session_state.replay_step = steps[i + 1]
-        step = st.select_slider(_("Training moment (step)"), options=steps, key=worded("replay_step"), format_func=in_language(number))
+        # The moments were recorded more often early in training, when the pictures change fastest: the slider moves by
+        # moment, not by step, so its label says so and the caption keeps its two ends in view (the slider hides its end
+        # labels whenever the thumb's label comes near them, as during Play).
+        step = st.select_slider(
+            _("Recorded moment (step): {n} moments, more of them early in training").format(n=number(len(steps))),
+            options=steps,
+            key=worded("replay_step"),
+            format_func=in_language(number),
+        )
+        st.caption(
+            _("Moment {i} of {n} · steps {first} to {last}").format(
+                i=number(steps.index(step) + 1), n=number(len(steps)), first=number(steps[0]), last=number(steps[-1])
+            )
+        )
         view = figs.replay_moment(tensors, meta, steps.index(step), stretch=st.session_state.get("replay_stretch", False))
         m = view["moment"]
         left, right = st.columns([2, 3])
