@@ -123,16 +123,16 @@ def show() -> None:
         m = view["moment"]
         left, right = st.columns([2, 3])
         with left:
-            a, b = st.columns(2)
-            a.markdown(_("**Step {step}** of {last}").format(step=number(step), last=number(steps[-1])))
-            b.toggle(_("Stretch contrast"), key="replay_stretch", help=_(HELP["stretch"]))
+            row = st.container(horizontal=True, vertical_alignment="center")  # wraps rather than cutting "Realçar o contr…"
+            row.markdown(_("**Step {step}** of {last}").format(step=number(step), last=number(steps[-1])), width="content")
+            row.toggle(_("Stretch contrast"), key="replay_stretch", help=_(HELP["stretch"]))
             st.image(view["grid"], caption=_("G(z) for the same 64 noise vectors at every moment"), width="stretch")
             if "confident_share" in m:
-                a, b, c = st.columns([4, 5, 6])  # room for the longer labels ("Distância de Fréchet")
-                a.metric(_("Confident"), percent(m["confident_share"]), help=_(HELP["confident"]))
-                b.metric(_("Mean confidence"), percent(m["mean_confidence"]))
+                scores = st.container(horizontal=True)  # each as wide as its label: columns cut "Confian…"; wraps when narrow
+                scores.metric(_("Confident"), percent(m["confident_share"]), help=_(HELP["confident"]), width="content")
+                scores.metric(_("Mean confidence"), percent(m["mean_confidence"]), width="content")
                 if "fid" in m:
-                    c.metric(_("Fréchet distance"), number(m["fid"], 1))
+                    scores.metric(_("Fréchet distance"), number(m["fid"], 1), width="content")
             a, b = st.columns(2)
             with a:
                 download(_("This grid (PNG)"), f"gan_step_{step}.png", "replay_png", png_bytes, view["grid"])
