@@ -12,7 +12,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from app_pages.loaders import SERVER_ID, janitor, scheduler
 from core.serving.scheduler import Job
 from core.training.checkpoint import WeightsError
-from i18n import LANGUAGES, _, catalog, language, pick, prose, speaking, use_language_source  # noqa: F401  (pages import prose from here)
+from i18n import LANGUAGES, _, catalog, language, number, pick, prose, speaking, use_language_source  # noqa: F401  (pages import prose from here)
 
 QUICK_S = 0.3  # a job that finishes within this never shows a waiting line
 
@@ -31,6 +31,9 @@ def choose_language() -> str:
     asked = st.query_params.get("lang")
     if "lang" not in st.session_state or (asked and pick(asked) != st.session_state.lang):
         st.session_state.lang = pick(asked, st.context.locale)
+    if st.session_state.get("_lang_was", st.session_state.lang) != st.session_state.lang:
+        keep_worded_choices()
+    st.session_state._lang_was = st.session_state.lang
     st.sidebar.selectbox(
         ":material/translate: Language · Idioma",
         list(LANGUAGES),
@@ -61,6 +64,40 @@ def in_language(show=_):
             return show(option)
 
     return shown
+
+
+def worded(key: str) -> str:
+    """The key of a choice widget whose options are shown in the learner's language (a format_func that
+    translates, or numbers formatted by Babel): noted, so that a language change keeps what is chosen."""
+    st.session_state.setdefault("_worded", set()).add(key)
+    return key
+
+
+def keep_worded_choices() -> None:
+    """After a language change, set each worded choice again to the value it holds.
+
+    Streamlit keeps a radio's, selectbox's or select_slider's value as the option's shown text. Once the
+    language changes that text matches no option: the browser showed the radio with nothing selected while
+    the page went on with the old value (a select_slider fell back to its default). Setting the value
+    again makes Streamlit send the browser the option's text in the new language.
+    """
+    for key in st.session_state.get("_worded", ()):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]  # read with the old wording, shown with the new
+
+
+def number_steps(low: float, high: float, step: float, decimals: int) -> list[float]:
+    """The values from low to high by step, for a select_slider that shows them with number(v, decimals).
+
+    st.slider writes its numbers with a printf format (or the browser's locale), so a Portuguese page showed
+    0.99 beside 0,99 in its text; a select_slider shows each option as format_func words it, through Babel.
+    """
+    return [round(low + k * step, decimals) for k in range(round((high - low) / step) + 1)]
+
+
+def number_format(decimals: int):
+    """The format_func of a number_steps select_slider, in this run's language."""
+    return in_language(lambda v: number(v, decimals))
 
 
 def _language_picked() -> None:

@@ -24,6 +24,7 @@ STROKES = "drawn_strokes"  # the same drawing as the canvas's own JSON, to redra
 SIZE = 280  # canvas pixels: ten times MNIST's 28, room for a finger on a phone
 COLUMN = SIZE + 20  # width of the page column that holds the canvas: never narrower than the canvas
 PEN = (14, 30, 22)  # stroke width choices on the 280-px canvas (min, max, default): MNIST's strokes, scaled up
+TOOLBAR_PX = 44  # the canvas toolbar's height: the room kept free above the canvas
 SEARCH_STEPS = 300  # GAN inversion: Adam steps per search (tests make it tiny)
 SEARCH_TICK_S = 0.5  # how often a running search is redrawn
 EMPTY = N_("Draw a digit first: the canvas is empty.")  # shown with _()
@@ -43,7 +44,12 @@ def canvas(key: str) -> None:
     if widget not in st.session_state:  # drawn anew: start from the last drawing's strokes
         st.session_state[f"{key}_start"] = st.session_state.get(STROKES)
     st.session_state.setdefault("draw_pen", PEN[2])
-    result = st_canvas(  # its toolbar shows above it on hover: nothing of ours sits right there
+    # The component's toolbar (undo, redo, clear; its tooltips are English and cannot be translated) floats above the
+    # canvas on hover and covered the text above it: this empty band is its room. Our own Clear button below speaks
+    # the page's language; an own Undo would have to redraw a fresh canvas whose picture the component only sends
+    # after the next stroke, so the previews would disagree with it: undo stays on the toolbar.
+    st.space(TOOLBAR_PX)
+    result = st_canvas(
         stroke_width=int(st.session_state["draw_pen"]),
         stroke_color="#FFFFFF",
         background_color="#000000",
@@ -60,7 +66,12 @@ def canvas(key: str) -> None:
     row = st.container(horizontal=True, vertical_alignment="bottom")
     row.slider(_("Pen width"), *PEN[:2], step=2, key="draw_pen", width=170, persist_state="session")
     row.button(_("Clear"), key=f"{key}_clear", on_click=clear, icon=":material/delete:")
-    st.caption(_("Draw one digit, big. Undo and redo: on the toolbar that appears above the canvas."))
+    st.caption(
+        _(
+            "Draw one digit, big: every stroke updates the pictures at once. To undo a stroke, point at the canvas: "
+            "its toolbar appears just above it (its tips are in English)."
+        )
+    )
 
 
 def clear() -> None:

@@ -7,7 +7,7 @@ follow() among it). Every word shown goes through _() (catalog: i18n/locales/pt_
 
 import streamlit as st
 
-from app_pages._ui import in_language, load, lost_run_notice, prose, show_open_tab
+from app_pages._ui import in_language, load, lost_run_notice, number_format, number_steps, prose, show_open_tab, worded
 from app_pages.gpt import attention, card, compare, generate, ladder, odds
 from app_pages.gpt.common import NAMES, Inputs
 from app_pages.loaders import load_gpt, load_meta
@@ -45,7 +45,7 @@ name = right.selectbox(
     _("Model"),
     NAMES,
     format_func=lambda n: show(registry.entry(n).label),
-    key="gpt_model",
+    key=worded("gpt_model"),
     bind="query-params",
 )
 model, meta = load(load_gpt, name), load(load_meta, name)
@@ -56,12 +56,13 @@ with right:
     c1, c2 = st.columns(2)
     length = c1.number_input(_("Characters to generate"), 1, MAX_NEW_TOKENS, 300, step=50, key="gpt_len", bind="query-params")
     seed = c2.number_input(_("Seed"), 0, 2**31 - 1, 1337, step=1, key="gpt_seed", bind="query-params", help=_(HELP["seed"]))
-    temperature = st.slider(
-        _("Temperature"), 0.1, 2.0, 1.0, step=0.05, key="gpt_temp", bind="query-params", help=_(HELP["temperature"])
-    )
+    two_decimals = number_format(2)  # select_sliders: their numbers in the page's language (0,80 in Portuguese)
+    temperature = st.select_slider(_("Temperature"), number_steps(0.1, 2.0, 0.05, 2), 1.0, format_func=two_decimals,
+                                   key=worded("gpt_temp"), bind="query-params", help=_(HELP["temperature"]))  # fmt: skip
     c3, c4 = st.columns(2)
     top_k = c3.number_input("Top-k", 1, V, V, step=1, key="gpt_topk", bind="query-params", help=_(HELP["top_k"]))
-    top_p = c4.slider("Top-p", 0.05, 1.0, 1.0, step=0.05, key="gpt_topp", bind="query-params", help=_(HELP["top_p"]))
+    top_p = c4.select_slider("Top-p", number_steps(0.05, 1.0, 0.05, 2), 1.0, format_func=two_decimals,
+                             key=worded("gpt_topp"), bind="query-params", help=_(HELP["top_p"]))  # fmt: skip
 
 # The prompt keeps the page's main model's window even when the bigram (which reads one character) is picked:
 # switching models keeps the prompt, and only a prompt longer than any model's context is "adjusted".

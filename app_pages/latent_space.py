@@ -12,7 +12,7 @@ import streamlit as st
 
 from app_pages._ui import load, prose, show_open_tab
 from app_pages.latent import compare, draw, interpolation, reconstruction, sliders
-from app_pages.latent.common import TABS, Context, glossary_link
+from app_pages.latent.common import TABS, Context, glossary_link, on_z_grid
 from app_pages.loaders import load_classifier, load_meta, load_vae, load_vae_data, scheduler
 from core import registry
 from core.training.checkpoint import WeightsError, weights_dir
@@ -81,7 +81,7 @@ for k, v in (defaults | dict(ls_cmp_n=24)).items():
     st.session_state.setdefault(k, v)
 for i in range(dim):  # first visit: test digit #0; later visits keep the values, inside this model's bounds
     k = f"ls_z_{name}_{i}"
-    st.session_state[k] = round(min(max(float(st.session_state.get(k, mu[0, i])), float(lo[i])), float(hi[i])), 2)
+    st.session_state[k] = on_z_grid(float(st.session_state.get(k, mu[0, i])), float(lo[i]), float(hi[i]))
 ctx = Context(
     name,
     model,

@@ -202,18 +202,23 @@ def toy_figure(view: dict, extent: float, height: int = 520) -> go.Figure:
 
 def live_figures(view: dict, empty_note: str) -> dict[str, go.Figure]:
     """The live digit GAN's charts: losses, and with a classifier the class shares and the confident share."""
-    figs, moments = {"losses": loss_figure(view["losses"], height=330, empty_note=empty_note)}, view["moments"]
-    if moments and "shares" in moments[-1]:
-        figs["shares"] = shares_figure(moments[-1]["shares"], height=240)
-        figs["confident"] = coverage_line(
-            [m["step"] for m in moments],
-            [m["confident_share"] for m in moments],
-            N_("Share of samples the classifier is ≥90% sure about"),
-            1.0,
-            240,
-            percent=True,
-        )
-    return figs
+    return {"losses": loss_figure(view["losses"], height=330, empty_note=empty_note)} | class_figures(view["moments"])
+
+
+def class_figures(moments: list[dict]) -> dict[str, go.Figure]:
+    """The class shares at the last moment and the confident share over the moments (none without a classifier).
+    They change only when a moment is recorded: the live page builds them again only then."""
+    if not moments or "shares" not in moments[-1]:
+        return {}
+    confident = coverage_line(
+        [m["step"] for m in moments],
+        [m["confident_share"] for m in moments],
+        N_("Samples the classifier is ≥90% sure of"),  # short: the chart is half a column wide
+        1.0,
+        240,
+        percent=True,
+    )
+    return {"shares": shares_figure(moments[-1]["shares"], height=240), "confident": confident}
 
 
 def search_figure(losses: list[list[float]], height: int = 300) -> go.Figure:

@@ -3,7 +3,7 @@
 # session kept on one process by a cookie (see deploy/haproxy.cfg for why).
 #
 # Usage: scripts/serve_class.sh [K] [extra streamlit flags...]       K defaults to 2
-#   students open      http://<this machine>:8600
+#   students open      http://<this machine>:8600 (the script prints the addresses to give them)
 #   per-process stats  http://127.0.0.1:8609/ (on this machine only)
 #   Ctrl-C stops the proxy and the app processes.
 #
@@ -28,12 +28,32 @@ WORKERS=${GENLAB_WORKERS:-$(( CORES / K > 0 ? CORES / K : 1 ))}
 # The scheduler asks torch for cpu_count // workers threads per worker; with K processes that would
 # put K times too many threads on the cores, so one thread per worker unless told otherwise.
 THREADS=${GENLAB_THREADS:-1}
-PYTHON=.venv/bin/python
+# Python: an active virtual environment first (the teacher's own), then the project's .venv, then python3.
+PYTHON=${VIRTUAL_ENV:+$VIRTUAL_ENV/bin/python}
+[[ -n $PYTHON && -x $PYTHON ]] || PYTHON=.venv/bin/python
 [[ -x $PYTHON ]] || PYTHON=python3
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 mkdir -p "$DIR"
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# The addresses students can open: 0.0.0.0 (or ::, or *) means every interface, which no browser can
+# open, so list this machine's own addresses (loopback last: it only works on this machine).
+class_urls() {
+    local host=${BIND%:*} port=${BIND##*:} ip
+    host=${host#[} && host=${host%]}
+    if [[ $host != 0.0.0.0 && $host != "::" && $host != "*" && -n $host ]]; then
+        echo "http://$host:$port"
+        return
+    fi
+    for ip in $(hostname -I 2>/dev/null || true); do
+        [[ $ip == *:* ]] && echo "http://[$ip]:$port" || echo "http://$ip:$port"
+    done
+    local name
+    name=$(hostname -f 2>/dev/null || hostname 2>/dev/null || true)
+    [[ -n $name && $name != localhost* ]] && echo "http://$name:$port"
+    echo "http://127.0.0.1:$port   (this machine only)"
+}
 
 PIDS=()
 stop_all() {
@@ -87,7 +107,11 @@ export GENLAB_PROXY_BIND=$BIND
 "$HAPROXY" -c -q -f "$CFG"
 
 # 4. The proxy, in the foreground of this script: when it exits (or Ctrl-C), the trap stops the apps.
-echo "GenLab for the class: http://$BIND  (stats: http://127.0.0.1:8609/)  Ctrl-C stops everything" >&2
+{
+    echo "GenLab for the class: students open one of"
+    class_urls | sed 's/^/    /'
+    echo "(stats: http://127.0.0.1:8609/)  Ctrl-C stops everything"
+} >&2
 "$HAPROXY" -db -f "$CFG" &
 PIDS+=($!)
 wait "${PIDS[-1]}"

@@ -114,3 +114,40 @@ def test_home_and_the_gpt_page_open_in_portuguese():
         "Mapas de atenção",
         "Ficha do modelo",
     ]
+
+
+def shown_choice(widget, held):
+    """What the browser shows chosen: the text the server just set (set_value), else the text it already held."""
+    if not widget.proto.set_value:
+        return held
+    raw = widget.proto.raw_value
+    return raw if isinstance(raw, str) else list(raw)
+
+
+# Choices whose options are worded in the learner's language: (page, its tab state key and tab, widget, key, value).
+WORDED_CHOICES = [
+    ("app_pages/gpt_generation.py", "gpt_tabs", "Generate", "radio", "gpt_typing", "slow"),
+    ("app_pages/gpt_generation.py", "gpt_tabs", "Generate", "selectbox", "gpt_model", "bigram"),
+    ("app_pages/latent_space.py", "ls_tab", "Sliders & map", "radio", "ls_map_bg", "nothing"),
+    ("app_pages/latent_space.py", "ls_tab", "Interpolation", "radio", "ls_int_method_vae-z2", "spherical"),
+    ("app_pages/gan_training.py", "gan_tab", "Toy 2-D GAN", "selectbox", "toy_dist", "moons"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("page", "tabs", "tab", "kind", "key", "value"), WORDED_CHOICES, ids=[c[4] for c in WORDED_CHOICES])
+def test_a_choice_stays_chosen_when_the_language_changes_back_and_forth(app, page, tabs, tab, kind, key, value):
+    """Streamlit keeps a choice as its shown text: after a language change the browser held text that no
+    option had, and showed a radio with nothing selected while the page went on with the old value."""
+    app.switch_page(page).run()
+    app.session_state[tabs] = tab
+    app.run()
+    widget = getattr(app, kind)(key=key).set_value(value)
+    app.run()
+    widget = getattr(app, kind)(key=key)
+    held = widget.options[widget.index]
+    for lang in ("pt-BR", "en", "pt-BR"):
+        app.selectbox(key="lang").set_value(lang).run()
+        no_errors(app)
+        widget = getattr(app, kind)(key=key)
+        held = shown_choice(widget, held)
+        assert widget.value == value and held == widget.options[widget.index], (lang, held, widget.options)

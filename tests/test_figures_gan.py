@@ -167,7 +167,7 @@ def test_the_figures_speak_the_learners_language_with_its_number_separators():
         assert search.data[1].hovertemplate.startswith("partida 2, passo %{x}: %{y:.4f}")
         moments = [{"step": 0, "shares": [0.1] * 10, "confident_share": 0.0}]
         confident = figs.live_figures({"losses": losses(10), "moments": moments}, "")
-        assert confident["confident"].layout.title.text == "Fração de amostras das quais o classificador tem ≥90% de certeza"
+        assert confident["confident"].layout.title.text == "Amostras com ≥90% de certeza do classificador"
         assert all(f.layout.separators == ",." for f in (fig, shares, fid, search, confident["confident"]))
         gif = figs.replay_gif(history_tensors(3), scale=1)  # the step labels drawn in the frames: "passo 10 de 20"
         assert Image.open(io.BytesIO(gif)).n_frames == 3

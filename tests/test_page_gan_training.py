@@ -119,6 +119,9 @@ def test_replay_scrubber_changes_the_shown_moment(page, gan_weights):
     page.select_slider(key="replay_step").set_value(5).run()
     no_errors(page)
     assert "**Step 5** of 10" in markdown_text(page)
+    n = len(history.moments)  # the slider moves by recorded moment: it says so, and where its ends are
+    assert page.select_slider(key="replay_step").label.startswith(f"Recorded moment (step): {n} moments")
+    assert f"Moment 2 of {n} · steps 0 to 10" in [c.value for c in page.caption]
     assert page.image[0].value != grid  # another picture of the same noise
     moment = history.moments[1]
     metrics = {m.label: m.value for m in page.metric}
@@ -164,10 +167,13 @@ def test_replay_last_moment_explains_the_headline(page, gan_weights):
     _, history = gan_weights
     last = history.moments[-1]
     text = markdown_text(page)
-    assert "Why Home says 50% and FD 3.2" in text and f"FD {last['fid']:.1f}" in text and "2,000 samples" in text
-    assert any(
-        "target: confident share ≥ 0.85, not met" in c.value and "python scripts/train_gan.py" in c.value for c in page.caption
-    )  # the registry's target and command
+    assert "Home says 50% and FD 3.2" in text and f"FD {last['fid']:.1f}" in text  # on the page, in a learner's words
+    assert any("target: confident share ≥ 0.85, not met" in c.value for c in page.caption)  # the registry's target
+    # the builder's details (the command, sample sizes and the Fréchet distance's bias) wait in an expander
+    [builders] = [e for e in page.expander if e.label == "How this generator was made and scored"]
+    inside = " ".join(m.value for m in builders.markdown)
+    assert "python scripts/train_gan.py" in inside and "Why Home says 50% and FD 3.2" in inside and "2,000 samples" in inside
+    assert not any("python scripts/" in c.value for c in page.caption)
 
 
 def test_replay_downloads(page):
@@ -190,7 +196,7 @@ def test_replay_play_starts_from_the_beginning_and_pauses(page):
 
 def test_live_step_advances_one_step_and_reset_clears_it(page):
     at = open_tab(page, "live")
-    assert any("MNIST's 256 training digits" in c.value for c in at.caption)
+    assert any("MNIST's 256 training digits." in c.value for c in at.caption)  # not the server's folder
     assert at.session_state["live_gan"].steps == 0
     at.button(key="live_step").click().run()
     no_errors(at)
@@ -324,6 +330,29 @@ def test_toy_gan_controls(page):
     assert at.session_state["toy_gan"].steps == 0 and not at.session_state["toy_gan"].running
 
 
+def test_the_toy_plane_keeps_its_last_drawing_under_each_new_one(page):
+    """Streamlit draws a Plotly chart again from nothing when its figure changes, and the plane showed blank for a
+    moment on every redraw: each redraw now sends the new figure on top and the one shown before, unchanged, under
+    it (the new one covers it only once drawn), so there is always a drawn plane."""
+    at = open_tab(page, "toy")
+
+    def planes() -> dict[str, str]:
+        return {c.key: c.proto.spec for c in at.get("plotly_chart") if c.key and c.key.startswith("toy_plane_chart_")}
+
+    shown = planes()
+    assert len(shown) == 1  # nothing drawn before: the first figure alone
+    for _ in range(3):
+        at.button(key="toy_step").click().run()
+        no_errors(at)
+        now = planes()
+        assert len(now) == 2 and set(shown.items()) < set(now.items())  # the last figure, sent again unchanged...
+        [(fresh, spec)] = set(now.items()) - set(shown.items())  # ...under a new one in the other slot
+        assert fresh not in shown and '"heatmap"' in spec
+        shown = {fresh: spec}
+    style = " ".join(h.proto.body for h in at.get("html"))
+    assert f".st-key-{fresh.replace('chart_', '')} .js-plotly-plot {{background: white}}" in style  # the new one covers
+
+
 # -- explore ---------------------------------------------------------------------------------
 
 
@@ -378,6 +407,10 @@ def test_find_my_digit_searches_and_shows_the_twin(page, monkeypatch):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Pixel loss"] == f"{search.best().loss:.4f}"
     assert {"‖z‖", "Longer than", "Moved from its start"} <= metrics.keys()
+    # one verdict, from the share the metric shows, with its threshold (it said "ordinary" beside "longer than 97%")
+    share = int(metrics["Longer than"].rstrip("%"))
+    ordinary = f"longer than {share}% of random noise, between 5% and 95%: ordinary noise"
+    assert (ordinary in " ".join(c.value for c in at.caption)) == (5 <= share <= 95)
     losses = torch.tensor(search.losses)
     assert search.best().loss < losses[0].min()  # the search went downhill from its random starts
     assert "best so far" in at.get("plotly_chart")[0].proto.spec
@@ -385,6 +418,15 @@ def test_find_my_digit_searches_and_shows_the_twin(page, monkeypatch):
     at.button(key="gan_find_go").click().run()  # the same drawing and seed: the same search
     assert until(search_of(at)["job"].done)
     assert search_of(at)["search"] is not search and search_of(at)["search"].losses == search.losses
+
+
+def test_the_length_verdict_follows_the_share_shown_and_states_its_threshold():
+    from app_pages.gan.find import wander_note
+
+    for percentile, words in [(0.5, "between 5% and 95%: ordinary"), (0.97, "longer than 97%"), (0.951, "longer than 95%"),
+                              (0.02, "Only 2%")]:  # fmt: skip
+        assert words in wander_note(dict(percentile=percentile))
+    assert "ordinary" not in wander_note(dict(percentile=0.97)) and "unusual" in wander_note(dict(percentile=0.97))
 
 
 def test_find_my_digit_stops_when_asked(page, monkeypatch):

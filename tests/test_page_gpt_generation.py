@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shutil
 import time
 from dataclasses import asdict
+from statistics import fmean
 
 import pytest
 import torch
@@ -181,6 +183,24 @@ def test_the_ladder_tab_walks_every_rung_and_writes_beside_the_rung_below(app, w
     assert not any(html.escape(t) in h.value for t in race["texts"].values() for h in at.html)
 
 
+def test_a_rung_shows_one_validation_loss_or_says_why_two_differ(app, weights):
+    """The verdict averages the rung's seeds; the model writing below it is one seed: a loss shown without "(this
+    seed" is the seeds' mean, to the same three decimals (it showed 1.624 beside 1.63 for the same rung)."""
+    at = open_tab(open_page(app), "Lecture ladder")
+    for i, name in enumerate(LADDER[1:], start=1):
+        at.select_slider(key="gpt_rung").set_value(name).run()
+        no_errors(at)
+        metas = {n: json.loads((weights / f"{n}.json").read_text()) for n in LADDER[i - 1 : i + 1]}
+        means = {f"{fmean(ladder.seed_losses(m)):.3f}" for m in metas.values()}
+        own = {f"{m['metrics']['val_loss']:.3f}" for m in metas.values()}
+        text = " ".join(e.value for e in [*at.markdown, *at.caption])
+        shown = re.findall(r"[Vv]alidation loss ([\d.]+)(?: → ([\d.]+))?( \(this seed)?", text)
+        assert len(shown) >= 3, text  # the verdict and both writers
+        for before, after, this_seed in shown:
+            for loss in filter(None, (before, after)):
+                assert loss in (own if this_seed else means), (name, loss, this_seed, means, own)
+
+
 def one_head_map(at, says: str) -> dict:
     """The layout and data of the one-head attention heatmap, whose heading must say `says`."""
     assert any(says in m.value for m in at.markdown), [m.value for m in at.markdown if "characters looks" in m.value]
@@ -332,3 +352,17 @@ def test_a_portuguese_prompt_keeps_its_letters_and_the_note_says_so_in_portugues
     assert replaced == "replaced 'é'→'e'"
     with speaking("pt-BR"):
         assert _(replaced).startswith("acentos removidos") and _(replaced).endswith("'é'→'e'")
+
+
+def test_the_sampling_sliders_write_numbers_in_the_page_language(app, weights):
+    """Streamlit's slider wrote 1.00 on a Portuguese page whose text said "temperatura 1,00": select_sliders whose
+    options Babel words, kept across a language change."""
+    at = open_page(app)
+    at.select_slider(key="gpt_temp").set_value(0.8).run()
+    assert "0.80" in at.select_slider(key="gpt_temp").options
+    at.selectbox(key="lang").set_value("pt-BR").run()
+    no_errors(at)
+    for key, ends in {"gpt_temp": ["0,10", "2,00"], "gpt_topp": ["0,05", "1,00"]}.items():
+        options = at.select_slider(key=key).options
+        assert [options[0], options[-1]] == ends and all("." not in o for o in options), options
+    assert at.select_slider(key="gpt_temp").value == 0.8

@@ -17,6 +17,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from test_i18n import english_shown, portuguese_app
 
 from app_pages.drawing import DRAWING, EMPTY
+from app_pages.latent.common import z_step
 from conftest import no_errors
 from core import load_vae, mnist_from_drawing, registry
 from core.training.checkpoint import load_tensors, weights_dir
@@ -45,12 +46,18 @@ def decoded_image(at) -> str:
 
 
 def slider_values(at, name: str, dim: int) -> list[float]:
-    return [at.slider(key=f"ls_z_{name}_{i}").value for i in range(dim)]
+    return [at.select_slider(key=f"ls_z_{name}_{i}").value for i in range(dim)]
 
 
 def chart(at, key: str) -> dict:
     """The Plotly figure a chart sends to the browser."""
     return json.loads(next(c for c in at.get("plotly_chart") if c.key == key).proto.spec)
+
+
+def z_bounds(at, key: str) -> tuple[float, float]:
+    """A latent slider's lowest and highest value (a select_slider: its options are numbers in words)."""
+    options = at.select_slider(key=key).options
+    return tuple(float(o.replace("−", "-").replace(",", "")) for o in (options[0], options[-1]))
 
 
 def marker(at, name: str = "vae-z2") -> list[float]:
@@ -93,8 +100,8 @@ def test_no_emoji_only_material_icons(page):
 
 def test_the_map_marks_the_current_z(page):
     assert marker(page) == pytest.approx(slider_values(page, "vae-z2", 2), abs=1e-6)
-    page.slider(key="ls_z_vae-z2_0").set_value(1.5).run()
-    page.slider(key="ls_z_vae-z2_1").set_value(-2.0).run()
+    page.select_slider(key="ls_z_vae-z2_0").set_value(1.5).run()
+    page.select_slider(key="ls_z_vae-z2_1").set_value(-2.0).run()
     assert marker(page) == pytest.approx([1.5, -2.0], abs=1e-6)
     for background in ("classifier's reading", "nothing"):
         page.radio(key="ls_map_bg").set_value(background).run()
@@ -107,14 +114,14 @@ def test_clicking_empty_background_decodes_that_point(page, name):
     page.radio(key="ls_model").set_value(name).run()
     grid = next(t for t in chart(page, f"ls_map_{name}")["data"] if t["name"] == "click")
     assert grid["marker"]["opacity"] == 0  # invisible targets all over the plane
-    lo = [page.slider(key=f"ls_z_{name}_{i}").min for i in range(2)]
-    hi = [page.slider(key=f"ls_z_{name}_{i}").max for i in range(2)]
+    lo, hi = zip(*(z_bounds(page, f"ls_z_{name}_{i}") for i in range(2)), strict=True)
     spot = [lo[0] + 0.9 * (hi[0] - lo[0]), lo[1] + 0.1 * (hi[1] - lo[1])]  # a corner far from most codes
     image = decoded_image(page)
     click(page, f"ls_map_{name}", *spot)
     no_errors(page)
-    assert slider_values(page, name, 2) == pytest.approx(spot, abs=0.006)
-    assert marker(page, name) == pytest.approx(spot, abs=0.006)
+    half_step = z_step(lo[0], hi[0]) / 2 + 1e-9  # the click lands on the sliders' nearest values
+    assert slider_values(page, name, 2) == pytest.approx(spot, abs=half_step)
+    assert marker(page, name) == pytest.approx(slider_values(page, name, 2), abs=1e-6)
     assert decoded_image(page) != image
     click(page, f"ls_map_{name}", 1e6, -1e6)  # a point outside the plane is held to the sliders' bounds
     assert slider_values(page, name, 2) == pytest.approx([hi[0], lo[1]])
@@ -154,11 +161,11 @@ def test_the_url_opens_a_model_and_tab(app):
 
 
 def test_moving_a_slider_changes_the_decoded_image(page):
-    start, image = page.slider(key="ls_z_vae-z2_0").value, decoded_image(page)
-    page.slider(key="ls_z_vae-z2_0").set_value(-2.5 if start > 0 else 2.5).run()
+    start, image = page.select_slider(key="ls_z_vae-z2_0").value, decoded_image(page)
+    page.select_slider(key="ls_z_vae-z2_0").set_value(-2.5 if start > 0 else 2.5).run()
     no_errors(page)
     assert decoded_image(page) != image
-    page.slider(key="ls_z_vae-z2_0").set_value(start).run()
+    page.select_slider(key="ls_z_vae-z2_0").set_value(start).run()
     assert decoded_image(page) == image  # the same latent vector decodes to the same picture
 
 
@@ -183,7 +190,7 @@ def test_vae_z16_orders_sliders_by_kl(page):
     page.radio(key="ls_model").set_value("vae-z16").run()
     no_errors(page)
     kl = sidecar("vae-z16")["kl_per_dim"]
-    sliders = [s for s in page.slider if s.key.startswith("ls_z_vae-z16_")]
+    sliders = [s for s in page.select_slider if s.key.startswith("ls_z_vae-z16_")]
     assert len(sliders) == 16
     shown = [int(s.key.rsplit("_", 1)[1]) for s in sliders]
     assert [float(kl[i]) for i in shown] == sorted(kl.tolist(), reverse=True)
@@ -198,9 +205,9 @@ def test_autoencoder_sliders_span_its_own_latents(page):
     no_errors(page)
     mu = sidecar("ae-z2")["mu"]
     for i in range(2):
-        s = page.slider(key=f"ls_z_ae-z2_{i}")
-        assert s.min <= mu[:, i].min() and s.max >= mu[:, i].max()
-        assert (s.min, s.max) != (-4.0, 4.0)
+        low, high = z_bounds(page, f"ls_z_ae-z2_{i}")
+        assert low <= mu[:, i].min() and high >= mu[:, i].max()
+        assert (low, high) != (-4.0, 4.0)
 
 
 def test_every_tab_and_control_runs_for_every_model(page):
@@ -270,7 +277,7 @@ def test_missing_file_gives_a_friendly_error(page, tmp_path, monkeypatch, missin
     page.radio(key="ls_model").set_value(model).run()
     assert not page.exception
     assert len(page.error) == 1 and command in page.error[0].value and missing in page.error[0].value
-    assert not page.slider  # the page stopped before drawing anything that needs the model
+    assert not page.slider and not page.select_slider  # the page stopped before drawing anything that needs the model
     if model != "vae-z2":  # another model still works
         page.radio(key="ls_model").set_value("vae-z2").run()
         no_errors(page)
@@ -468,7 +475,9 @@ def test_the_page_in_portuguese_shows_no_english_string_of_the_catalog():
     assert not english_shown(at, "latent_space"), english_shown(at, "latent_space")
     text = " ".join(m.value for m in at.markdown)
     assert "O classificador lê um **" in text and "z = (" in text and "; amostras de N(0, I) têm ‖z‖ ≈ √2 = 1,4." in text
-    assert [s.label for s in at.slider][:2] == ["z1 (eixo x)", "z2 (eixo y)"]
+    z_sliders = [s for s in at.select_slider if s.key.startswith("ls_z_")]
+    assert [s.label for s in z_sliders] == ["z1 (eixo x)", "z2 (eixo y)"]
+    assert z_sliders[0].options[0] == "-5,00" and "0,99" in z_sliders[0].options  # the decimal comma, ends included
 
 
 def test_switching_language_keeps_the_page_as_the_visitor_left_it():

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app_pages._ui import compute, in_language, prose, run_page
+from app_pages._ui import compute, in_language, prose, run_page, worded
 from app_pages.loaders import scheduler, trainer_queue
 from i18n import N_, _, language, ngettext, number, speaking
 
@@ -43,8 +43,10 @@ BUTTONS = {
     "step": (N_("Step"), "skip_next"),
     "reset": (N_("Reset"), "restart_alt"),
 }
-# Redraw timers; slower while a GAN waits in line, where only its place changes.
-DIGIT_TICK_S, TOY_TICK_S, REPLAY_TICK_S, WAITING_TICK_S = 1.0, 0.5, 0.5, 3.0
+# Redraw timers; slower while a GAN waits in line, where only its place changes. The digit GAN's redraw (its view
+# in the trainer's turn, a PNG, a loss chart built in Python and drawn again by the browser) took time from its own
+# training: every 2 s is still live (about 20 steps apart) and costs half as much as every second.
+DIGIT_TICK_S, TOY_TICK_S, REPLAY_TICK_S, WAITING_TICK_S = 2.0, 0.5, 0.5, 3.0
 
 
 def learning_rate(lr: float) -> str:
@@ -109,8 +111,10 @@ def controls(prefix: str, live, on_reset) -> None:
             tip = _(HELP[name]) if name in HELP else None
             row.button(_(label), icon=f":material/{icon}:", key=f"{prefix}_{name}", on_click=click, help=tip, **options)
         c, lr_text = st.columns(4), in_language(learning_rate)
-        lr_g = c[0].select_slider(_("Generator learning rate"), LR_CHOICES, s.lr_g, format_func=lr_text, key=f"{prefix}_lr_g")
-        lr_d = c[1].select_slider(_("Discriminator learning rate"), LR_CHOICES, s.lr_d, format_func=lr_text, key=f"{prefix}_lr_d")
+        lr_g = c[0].select_slider(_("Generator learning rate"), LR_CHOICES, s.lr_g, format_func=lr_text, key=worded(f"{prefix}_lr_g"))
+        lr_d = c[1].select_slider(
+            _("Discriminator learning rate"), LR_CHOICES, s.lr_d, format_func=lr_text, key=worded(f"{prefix}_lr_d")
+        )
         batch = c[2].select_slider(_("Batch size"), BATCH_CHOICES, s.batch_size, key=f"{prefix}_batch")
         d_steps = c[3].slider(_("D steps per G step"), 1, 5, s.d_steps, key=f"{prefix}_d_steps", help=_(HELP["d_steps"]))
     if (new := replace(s, lr_g=lr_g, lr_d=lr_d, batch_size=batch, d_steps=d_steps)) != s:  # applied between two steps
@@ -147,6 +151,38 @@ def status_line(live) -> str:
         return f"{steps} · :material/hourglass_top: " + line.format(n=number(queue.max_active), wait=wait)
     paused = _("paused ({why})").format(why=_(live.notice)) if live.notice else _("paused")
     return f"{steps} · :material/pause_circle: {paused}"
+
+
+# The page's background (Streamlit's light theme, or its dark one where the system asks for dark): the top chart
+# covers the one under it only where it has been drawn.
+BACKGROUND = "white", "rgb(14, 17, 23)"
+
+
+def steady_chart(fig, key: str, alt: str | None = None) -> None:
+    """A Plotly chart that a timer redraws without ever showing an empty plot.
+
+    Streamlit names a Plotly chart after its figure, so the browser throws the old chart away and draws each new
+    figure from nothing: the toy GAN's plane showed blank for a moment on every redraw (about 1 frame in 6).
+    Two charts share one place instead: the new figure on top and, under it, the one shown last time (the same
+    figure as before, so the browser keeps it drawn). The top chart's box is painted with the page's background
+    only once Plotly shows it (it is hidden, or has no height, while it draws), so until then the old one shows.
+    """
+    shown = st.session_state.get(f"_{key}_shown")  # (its slot, the figure, its alt text) from the last redraw
+    fresh = 0 if shown is None else 1 - shown[0]
+    frames = st.container(key=f"{key}_frames")
+    for slot in (0, 1):
+        figure, words = (fig, alt) if slot == fresh else shown[1:] if shown else (None, None)
+        if figure is not None:
+            frames.container(key=f"{key}_{slot}").plotly_chart(figure, key=f"{key}_chart_{slot}", config=CHART, alt=words)
+    st.session_state[f"_{key}_shown"] = (fresh, fig, alt)
+    place, top = f".st-key-{key}_frames", f".st-key-{key}_{fresh}"
+    light, dark = BACKGROUND
+    st.html(
+        f"<style>{place} {{display: grid; grid-template-columns: minmax(0, 1fr)}} {place} > * {{grid-area: 1 / 1}}"
+        f" {place} > :has({top}) {{z-index: 1}}"
+        f" {top} .js-plotly-plot {{background: {light}}}"
+        f" @media (prefers-color-scheme: dark) {{{top} .js-plotly-plot {{background: {dark}}}}}</style>"
+    )
 
 
 def tick(live, seconds: float) -> float | None:

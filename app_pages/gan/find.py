@@ -21,7 +21,7 @@ HELP = {  # tooltips, shown with _()
     "prior": N_("0: match the pixels at any cost. Higher: keep z close to the noise the GAN was trained on."),
     "loss": N_("Mean squared difference per pixel, on the generator's scale of −1 (black) to 1 (white)."),
     "norm": N_("The length of z. Random noise of {d} numbers has ‖z‖ ≈ √{d} = {typical}."),
-    "percentile": N_("The share of random noise vectors that are shorter. About 50%: ordinary noise; near 100%: z went far out."),
+    "percentile": N_("The share of random noise vectors that are shorter. Between 5% and 95%: ordinary noise; above: z went far out."),
     "moved": N_("How far Adam moved z from its random start."),
 }
 
@@ -47,12 +47,26 @@ def search_snapshot(search: Inversion) -> dict:
     return dict(best=search.best(), losses=list(search.losses), steps=search.steps, wander=search.wander())
 
 
+UNUSUAL = 0.05  # a z shorter than 5% or longer than 95% of random noise is called unusual (one rule, stated on the page)
+
+
 def wander_note(w: dict) -> str:
-    if w["percentile"] > 0.99:
-        return _("z wandered far out: random noise is almost never this long. The GAN draws your digit only from unusual noise.")
-    if w["percentile"] < 0.01:
-        return _("z sits unusually close to the centre: random noise is almost never this short.")
-    return _("z still looks like ordinary random noise: your digit is one the GAN could draw by chance.")
+    """One verdict on z's length, with its threshold, from the percentage the metric beside it shows."""
+    shown = round(w["percentile"], 2)  # the metric shows whole percent: judge what the learner reads
+    values = dict(share=percent(shown), low=percent(UNUSUAL), high=percent(1 - UNUSUAL))
+    if shown > 1 - UNUSUAL:
+        return _(
+            "z is longer than {share} of random noise, past the {high} that counts as unusual: the GAN draws your digit "
+            "only from noise it rarely sees."
+        ).format(**values)
+    if shown < UNUSUAL:
+        return _(
+            "Only {share} of random noise is shorter than z, under the {low} that counts as unusual: z sits close to the centre."
+        ).format(**values)
+    return _(
+        "z is longer than {share} of random noise, between {low} and {high}: ordinary noise. Your digit is one the GAN could "
+        "draw by chance."
+    ).format(**values)
 
 
 def show() -> None:

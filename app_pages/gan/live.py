@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._ui import compute, hold, lost_run_notice, prose, remember_run, session_owner
-from app_pages.gan.common import CHART, DIGIT_TICK_S, LOSSES, SHARES, controls, download, redrawn, status_line
+from app_pages.gan.common import CHART, DIGIT_TICK_S, LOSSES, SHARES, controls, download, redrawn, status_line, steady_chart
 from app_pages.loaders import load_classifier
 from core.gan.live import LIVE_SETTINGS, DigitData, LiveDigitGAN
 from core.gan.model import TrainSettings
@@ -26,16 +26,24 @@ def new_live_digits(data: DigitData, seed: int, settings: TrainSettings = LIVE_S
 
 
 def live_charts(view: dict, running: bool) -> dict:
-    """Built once per view and language: a GAN that waits or is paused redraws the same ones (building a Plotly
-    figure is Python work that a busy server shares among all sessions)."""
+    """The charts, each built again only when what it shows has changed: the losses when the GAN has moved on, the
+    class charts when a moment is recorded (every 100 steps). Building a Plotly figure is Python work that holds
+    the interpreter while the trainer waits for it; a figure that stays the same also stays drawn in the browser
+    (Streamlit draws a chart again from nothing whenever its figure changes)."""
     if running:
         note = _("No steps yet: the chart starts with this GAN's first turn.")
     else:
         note = _("No steps yet: press Start or Step.")
     cache = st.session_state.setdefault("_live_figures", {})
-    if cache.get("view") is not view or cache.get("note") != note or cache.get("lang") != language():
-        cache.update(view=view, note=note, lang=language(), charts=figs.live_figures(view, note))
-    return cache["charts"]
+    if cache.get("lang") != language():
+        cache.clear()
+        cache["lang"] = language()
+    if cache.get("view") is not view or cache.get("note") != note:
+        cache.update(view=view, note=note, losses=figs.loss_figure(view["losses"], height=330, empty_note=note))
+    moments = view["moments"]
+    if cache.get("moment") != (len(moments), moments[-1]["step"] if moments else None):
+        cache.update(moment=(len(moments), moments[-1]["step"] if moments else None), classes=figs.class_figures(moments))
+    return {"losses": cache["losses"]} | cache["classes"]
 
 
 def show(digit_data) -> None:
@@ -61,11 +69,13 @@ def show(digit_data) -> None:
         st.markdown(status_line(live))
         charts, grid = live_charts(view, live.running), image_grid(view["samples"], ncols=6, scale=3)
         left, right = st.columns([2, 3])
+        fast_png = png_bytes(grid, compress_level=1)  # made on every redraw: PIL's default level took 8 times longer
         alt = _("36 digits this GAN's generator draws now, after {n} steps.").format(n=number(view["steps"]))
-        left.image(grid, width="stretch", caption=_("G(z) for 36 fixed noise vectors, right now"), alt=alt)
+        left.image(fast_png, width="stretch", caption=_("G(z) for 36 fixed noise vectors, right now"), alt=alt)
         with left:
             download(_("These samples (PNG)"), f"live_gan_step_{view['steps']}.png", "live_png", png_bytes, grid)
-        right.plotly_chart(charts["losses"], key="live_losses", config=CHART, alt=chart_words(charts["losses"], _(LOSSES)))
+        with right:  # the class charts below change only every 100 steps
+            steady_chart(charts["losses"], "live_losses", chart_words(charts["losses"], _(LOSSES)))
         if "shares" in charts:
             left, right = st.columns(2)
             left.plotly_chart(charts["shares"], key="live_shares", config=CHART, alt=chart_words(charts["shares"], _(SHARES)))

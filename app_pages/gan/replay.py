@@ -7,7 +7,7 @@ import re
 
 import streamlit as st
 
-from app_pages._ui import in_language, load, prose
+from app_pages._ui import in_language, load, prose, worded
 from app_pages.gan.common import CHART, FID, LOSSES, REPLAY_TICK_S, SHARES, download, guarded
 from app_pages.loaders import load_gan_history
 from core import registry
@@ -22,9 +22,10 @@ HELP = {  # tooltips, shown with _()
     "stretch": N_("Each picture from its darkest to its brightest pixel"),
 }
 HEADLINE = {  # the replay's headline against its target, whole sentences for each verdict
-    True: N_("Headline: {headline} (target: confident share {target}, met) · made by `{command}`"),
-    False: N_("Headline: {headline} (target: confident share {target}, not met) · made by `{command}`"),
+    True: N_("Headline: {headline} (target: confident share {target}, met)"),
+    False: N_("Headline: {headline} (target: confident share {target}, not met)"),
 }
+BUILDERS = N_("How this generator was made and scored")  # an expander: a builder's details, off the learner's way
 
 
 def with_decimal_marks(text: str) -> str:
@@ -39,10 +40,9 @@ def moment_note(m: dict, metrics: dict, last: bool) -> str:
     facts = dict(confident=percent(m["confident_share"]), mean=percent(m["mean_confidence"]), top=top)
     facts.update(top_share=percent(m["shares"][top]), fd=number(m.get("fid", 0), 1))
     facts["levels"] = int(m["samples"].max()) - int(m["samples"].min())
-    if last and "fid" in m and {"confident_share", "fid", "eval_samples", "eval_seed"} <= metrics.keys():
+    if last and "fid" in m and {"confident_share", "fid"} <= metrics.keys():
         headline = dict(confident_share=percent(metrics["confident_share"]), fid=number(metrics["fid"], 1))
-        headline.update(eval_samples=number(metrics["eval_samples"]), eval_seed=metrics["eval_seed"])
-        return prose("gan_replay_scores").format(**facts, **headline)
+        return prose("gan_replay_scores_short").format(**facts, **headline)
     if facts["levels"] <= 8:
         return prose("gan_replay_untrained").format(**facts)
     if m["confident_share"] < 0.005:
@@ -71,7 +71,15 @@ def show() -> None:
     )
     if "confident_share" in metrics:  # the target and the command come from the registry
         verdict = HEADLINE[bool(gan.meets(metrics["confident_share"]))]
-        st.caption(_(verdict).format(headline=headline(meta), target=with_decimal_marks(gan.target), command=gan.train_command))
+        st.caption(_(verdict).format(headline=headline(meta), target=with_decimal_marks(gan.target)))
+        with st.expander(_(BUILDERS), icon=":material/build:"):
+            st.markdown(_("Made by `{command}`.").format(command=gan.train_command))
+            if {"fid", "eval_samples", "eval_seed"} <= metrics.keys():
+                scores = dict(confident_share=percent(metrics["confident_share"]), fid=number(metrics["fid"], 1))
+                scores.update(eval_samples=number(metrics["eval_samples"]), eval_seed=metrics["eval_seed"])
+                scores.update(confident=percent(float(tensors["moment.confident_share"][-1])))  # the last moment's
+                scores.update(fd=number(float(tensors["moment.fid"][-1]), 1) if "moment.fid" in tensors else "–")
+                st.markdown(prose("gan_replay_scores").format(**scores))
     if st.session_state.get("replay_step") not in steps:
         st.session_state.replay_step = steps[-1]
     playing = st.session_state.get("replay_playing", False)
@@ -98,14 +106,27 @@ def show() -> None:
                 st.session_state.replay_playing = False
                 st.rerun()  # reached the end: a full rerun drops the timer
             st.session_state.replay_step = steps[i + 1]
-        step = st.select_slider(_("Training moment (step)"), options=steps, key="replay_step", format_func=in_language(number))
+        # The moments were recorded more often early in training, when the pictures change fastest: the slider moves by
+        # moment, not by step, so its label says so and the caption keeps its two ends in view (the slider hides its end
+        # labels whenever the thumb's label comes near them, as during Play).
+        step = st.select_slider(
+            _("Recorded moment (step): {n} moments, more of them early in training").format(n=number(len(steps))),
+            options=steps,
+            key=worded("replay_step"),
+            format_func=in_language(number),
+        )
+        st.caption(
+            _("Moment {i} of {n} · steps {first} to {last}").format(
+                i=number(steps.index(step) + 1), n=number(len(steps)), first=number(steps[0]), last=number(steps[-1])
+            )
+        )
         view = figs.replay_moment(tensors, meta, steps.index(step), stretch=st.session_state.get("replay_stretch", False))
         m = view["moment"]
         left, right = st.columns([2, 3])
         with left:
-            a, b = st.columns(2)
-            a.markdown(_("**Step {step}** of {last}").format(step=number(step), last=number(steps[-1])))
-            b.toggle(_("Stretch contrast"), key="replay_stretch", help=_(HELP["stretch"]))
+            row = st.container(horizontal=True, vertical_alignment="center")  # wraps rather than cutting "Realçar o contr…"
+            row.markdown(_("**Step {step}** of {last}").format(step=number(step), last=number(steps[-1])), width="content")
+            row.toggle(_("Stretch contrast"), key="replay_stretch", help=_(HELP["stretch"]))
             alt = _("64 digits the generator drew from the same noise at step {step} of {last}.").format(
                 step=number(step), last=number(steps[-1])
             )
@@ -113,11 +134,11 @@ def show() -> None:
                 alt += " " + _("The classifier is confident about {share} of them.").format(share=percent(m["confident_share"]))
             st.image(view["grid"], caption=_("G(z) for the same 64 noise vectors at every moment"), width="stretch", alt=alt)
             if "confident_share" in m:
-                a, b, c = st.columns([4, 5, 6])  # room for the longer labels ("Distância de Fréchet")
-                a.metric(_("Confident"), percent(m["confident_share"]), help=_(HELP["confident"]))
-                b.metric(_("Mean confidence"), percent(m["mean_confidence"]))
+                scores = st.container(horizontal=True)  # each as wide as its label: columns cut "Confian…"; wraps when narrow
+                scores.metric(_("Confident"), percent(m["confident_share"]), help=_(HELP["confident"]), width="content")
+                scores.metric(_("Mean confidence"), percent(m["mean_confidence"]), width="content")
                 if "fid" in m:
-                    c.metric(_("Fréchet distance"), number(m["fid"], 1))
+                    scores.metric(_("Fréchet distance"), number(m["fid"], 1), width="content")
             a, b = st.columns(2)
             with a:
                 download(_("This grid (PNG)"), f"gan_step_{step}.png", "replay_png", png_bytes, view["grid"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._ui import compute, hold, in_language, prose, session_owner
-from app_pages.gan.common import CHART, LOSSES, TOY_TICK_S, controls, redrawn, status_line
+from app_pages._ui import compute, hold, in_language, prose, session_owner, worded
+from app_pages.gan.common import LOSSES, TOY_TICK_S, controls, redrawn, status_line, steady_chart
 from app_pages.loaders import trainer_queue
 from core.gan.live import LiveToyGAN
 from core.gan.model import TrainSettings
@@ -29,7 +29,9 @@ def show() -> None:
     """The toy GAN lives in the session (toy_gan), a new one for each distribution picked."""
     label = in_language()  # the format_func of the picker whose options are words
     st.markdown(prose("gan_toy"))
-    dist = st.selectbox(_("Real data"), list(DISTRIBUTIONS), key="toy_dist", format_func=lambda k: label(DISTRIBUTIONS[k]().label))
+    dist = st.selectbox(
+        _("Real data"), list(DISTRIBUTIONS), key=worded("toy_dist"), format_func=lambda k: label(DISTRIBUTIONS[k]().label)
+    )
     toy = st.session_state.get("toy_gan")
     if toy is None or toy.dist.name != dist:  # a new distribution needs a new GAN
         if toy is not None:
@@ -50,7 +52,8 @@ def show() -> None:
         left, right = st.columns([3, 2])
         plane = figs.toy_figure(view, toy.dist.extent)
         what = _("The plane: real points, generated points and the discriminator's verdict behind them")
-        left.plotly_chart(plane, key="toy_plane", config=CHART, alt=chart_words(plane, what))
+        with left:
+            steady_chart(plane, "toy_plane", chart_words(plane, what))
         with right:
             st.markdown(status_line(toy))
             a, b = st.columns(2)
@@ -58,12 +61,10 @@ def show() -> None:
             a.metric(_("Modes covered"), covered, help=_(HELP["modes"]))
             b.metric(_("Points on a mode"), percent(cov["quality"]), help=_(HELP["on_mode"]))
             modes = figs.coverage_line(curve["step"], curve["covered"], _("Modes covered"), cov["n_modes"] + 0.5)
-            st.plotly_chart(
-                modes, key="toy_coverage", config=CHART, alt=chart_words(modes, _("Modes covered over the training steps"))
-            )
+            steady_chart(modes, "toy_coverage", chart_words(modes, _("Modes covered over the training steps")))
             losses = figs.loss_figure(
                 view["losses"], height=300, real=N_("D(x) on real points"), fake=N_("D(G(z)) on generated points")
             )
-            st.plotly_chart(losses, key="toy_losses", config=CHART, alt=chart_words(losses, _(LOSSES)))
+            steady_chart(losses, "toy_losses", chart_words(losses, _(LOSSES)))
 
     toy_view()

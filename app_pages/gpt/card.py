@@ -18,12 +18,13 @@ HELP = {  # a tooltip, shown with _()
 
 def show(inputs: Inputs) -> None:
     model, meta = inputs.model, inputs.meta
-    facts = st.columns(4)
-    facts[0].metric(_("Parameters"), number(meta["parameters"]))
-    facts[1].metric(_("Validation loss"), number(meta["metrics"]["val_loss"], 3), help=_(HELP["val_loss"]))
+    facts = st.container(horizontal=True, gap="large")  # each as wide as its words (four columns cut "128 caracte…")
+    facts.metric(_("Parameters"), number(meta["parameters"]), width="content")
+    facts.metric(_("Validation loss"), number(meta["metrics"]["val_loss"], 3), help=_(HELP["val_loss"]), width="content")
     context = ngettext("{n} character", "{n} characters", model.block_size).format(n=number(model.block_size))
-    facts[2].metric(_("Context"), context)
-    facts[3].metric(_("Training time"), _("{minutes} min").format(minutes=number(meta.get("wall_time_s", 0) / 60, 1)))
+    facts.metric(_("Context"), context, width="content")
+    minutes = _("{minutes} min").format(minutes=number(meta.get("wall_time_s", 0) / 60, 1))
+    facts.metric(_("Training time"), minutes, width="content")
     st.markdown(model_card(meta, model, registry.entry(inputs.name).train_command))
     if len(curve := meta.get("curve", [])) > 1:
         fig = loss_curve(curve)

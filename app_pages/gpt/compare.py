@@ -34,6 +34,13 @@ def race(names: list[str], inputs: Inputs, key: str, button: str) -> None:
         facts = _("{parameters} parameters · validation loss {loss}").format(
             parameters=number(n_meta["parameters"]), loss=number(n_meta["metrics"]["val_loss"], 2)
         )
+        if len(seeds := n_meta.get("seeds", [])) > 1:  # a ladder rung: this model is one seed; the verdict averages all
+            facts = _("{parameters} parameters · validation loss {loss} (this seed, {seed}; above: the mean of {n} seeds)").format(
+                parameters=number(n_meta["parameters"]),
+                loss=number(n_meta["metrics"]["val_loss"], 3),
+                seed=n_meta.get("seed", seeds[0]["seed"]),
+                n=number(len(seeds)),
+            )
         cols[n].markdown(f"**{_(registry.entry(n).label)}** · {facts}")
     boxes = {n: col.empty() for n, col in cols.items()}
     if compare_clicked:

@@ -8,7 +8,7 @@ import time
 
 import streamlit as st
 
-from app_pages._ui import in_language, prose, remember_run
+from app_pages._ui import in_language, prose, remember_run, worded
 from app_pages.gpt.common import FAILED, GenerationFailed, Inputs, follow
 from app_pages.loaders import generation_service
 from core.gpt.prompt import result_caption, text_box
@@ -35,7 +35,7 @@ def show(inputs: Inputs) -> None:
         list(TYPING),
         format_func=in_language(),
         horizontal=True,
-        key="gpt_typing",
+        key=worded("gpt_typing"),
         bind="query-params",
         help=prose("gpt_typing"),
     )

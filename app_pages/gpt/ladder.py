@@ -88,7 +88,7 @@ def show(inputs: Inputs) -> None:
 
     model = load(load_gpt, rung)
     if getattr(model, "cfg", None) is not None:  # every rung but the bigram has attention
-        st.markdown("## " + _("Its attention"))
+        st.markdown("## " + _("This rung's attention"))
         maps, chars = compute(attention_window, model, inputs.prompt.ids, 32)
         grid = attention_grid(maps.numpy())
         st.plotly_chart(grid, key="gpt_ladder_attention", alt=chart_words(grid, _("Attention of every head of every layer")))

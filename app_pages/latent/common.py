@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
+from app_pages._ui import number_steps
 from core.vae import latent
 from i18n import N_, _, percent
 
@@ -84,9 +85,27 @@ def encode_drawing(model, x: torch.Tensor, classifier=None) -> dict:
 # --- callbacks: they run before the widgets are drawn, so the sliders show the new z at once ---
 
 
+def z_step(low: float, high: float) -> float:
+    """A latent slider's step: 0.01 across a VAE's ±5 (a test digit's μ, to two decimals), coarser across an
+    autoencoder's wider ranges (about a thousand values either way)."""
+    return 0.01 if high - low <= 10 else 0.05
+
+
+def z_options(low: float, high: float) -> list[float]:
+    """A latent slider's values (a select_slider's: its numbers in the page's language)."""
+    return number_steps(low, high, z_step(low, high), 2)
+
+
+def on_z_grid(v: float, low: float, high: float) -> float:
+    """v clamped to [low, high] and moved to the nearest of z_options(low, high) (the same float)."""
+    step = z_step(low, high)
+    k = round((min(max(v, low), high) - low) / step)
+    return round(low + min(k, round((high - low) / step)) * step, 2)
+
+
 def set_z(name: str, z: torch.Tensor, lo, hi, tab: str | None = None) -> None:
-    for i, v in enumerate(latent.clamp_latent(z, lo, hi).tolist()):
-        st.session_state[f"ls_z_{name}_{i}"] = round(v, 2)
+    for i, v in enumerate(z.tolist()):
+        st.session_state[f"ls_z_{name}_{i}"] = on_z_grid(v, float(lo[i]), float(hi[i]))
     if tab:
         st.session_state["ls_tab"] = tab  # English: _ui.show_open_tab shows it in the learner's language
 

@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from app_pages import drawing
-from app_pages._ui import compute, in_language, prose
+from app_pages._ui import compute, in_language, prose, worded
 from app_pages.latent.common import DICE, IMG, NO_BAR, PNG, Context, encode_drawing, randomize
 from core.vae import latent
 from figures import latent as figs
@@ -41,7 +41,7 @@ def show(ctx: Context) -> None:
         _("Path"),
         METHODS,
         format_func=in_language(),
-        key=method_key,
+        key=worded(method_key),
         horizontal=True,
         help=_(HELP["path"]),
         persist_state="session",

@@ -9,8 +9,8 @@ import streamlit as st
 import torch
 
 from app_pages import drawing
-from app_pages._ui import compute, in_language, prose, to_image
-from app_pages.latent.common import DICE, MAP_BAR, NO_BAR, NO_CLASSIFIER, PNG, Context, encode_drawing, reads, set_z
+from app_pages._ui import compute, in_language, number_format, prose, to_image, worded
+from app_pages.latent.common import DICE, MAP_BAR, NO_BAR, NO_CLASSIFIER, PNG, Context, encode_drawing, reads, set_z, z_options
 from core.vae import latent
 from figures import latent as figs
 from figures.latent import coords
@@ -110,16 +110,14 @@ def explore(ctx: Context, drawn_mu=None) -> None:
         image_spot, side = st.columns([2, 3], gap="large")
         side.markdown(_("**Latent sliders**, most-used dimension first; grey = the model ignores it"))
         slider_cols = side.columns(2)
+    tip, two_decimals = (_(HELP["kl"]) if dim > 2 else None), number_format(2)
     for j, i in enumerate(latent.slider_order(kl)):
-        step, tip = (0.05 if model.variational else 0.1), (_(HELP["kl"]) if dim > 2 else None)
         col = slider_cols[j * len(slider_cols) // dim]
-        col.slider(
+        col.select_slider(  # not st.slider: its printf format wrote -5.00 and 0.99 on a Portuguese page
             slider_label(i, float(kl[i]), dim),
-            float(lo[i]),
-            float(hi[i]),
-            step=step,
-            format="%.2f",
-            key=f"ls_z_{name}_{i}",
+            z_options(float(lo[i]), float(hi[i])),
+            format_func=two_decimals,
+            key=worded(f"ls_z_{name}_{i}"),
             help=tip,
             persist_state="session",
         )
@@ -146,7 +144,7 @@ def explore(ctx: Context, drawn_mu=None) -> None:
                 _("Behind the points"),
                 BACKGROUNDS,
                 format_func=words,
-                key="ls_map_bg",
+                key=worded("ls_map_bg"),
                 horizontal=True,
                 help=_(HELP["map"]),
                 persist_state="session",

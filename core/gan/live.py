@@ -21,7 +21,7 @@ import torch
 from core.gan.history import TrainingHistory
 from core.gan.model import GANConfig, GANTrainer, TrainSettings, new_mnist_gan, to_unit
 from core.gan.toy import TOY_SETTINGS, Toy2D, discriminator_map, generate, make_distribution, mode_coverage, toy_trainer
-from core.training.data import data_root, load_mnist
+from core.training.data import load_mnist
 from core.training.helpers import evaluating
 from i18n import N_, Message, number, speaking
 
@@ -169,8 +169,8 @@ def mnist_digits(data_dir=None) -> DigitData:
     Raises DataUnavailableError when they are neither there nor downloadable."""
     images, _ = load_mnist(train=True, data_dir=data_dir, download=True)
     images = (images * 255).round().to(torch.uint8)
-    where = str(data_root(data_dir))
-    return DigitData(images, True, english(N_("MNIST's {n} training digits from {root}"), n=Figure(len(images)), root=where))
+    # where they were read from is the server's business, not the learner's: it is not shown
+    return DigitData(images, True, english(N_("MNIST's {n} training digits"), n=Figure(len(images))))
 
 
 def shipped_digits(history: dict[str, torch.Tensor]) -> DigitData:
