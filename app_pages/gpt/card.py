@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.gpt import mine
 from app_pages.gpt.common import Inputs
-from core import registry
 from core.gpt.prompt import model_card
 from figures.gpt import loss_curve
 from i18n import N_, _, ngettext, number
@@ -23,6 +23,6 @@ def show(inputs: Inputs) -> None:
     context = ngettext("{n} character", "{n} characters", model.block_size).format(n=number(model.block_size))
     facts[2].metric(_("Context"), context)
     facts[3].metric(_("Training time"), _("{minutes} min").format(minutes=number(meta.get("wall_time_s", 0) / 60, 1)))
-    st.markdown(model_card(meta, model, registry.entry(inputs.name).train_command))
+    st.markdown(model_card(meta, model, mine.train_command(inputs.name, meta)))
     if len(curve := meta.get("curve", [])) > 1:
         st.plotly_chart(loss_curve(curve), key="gpt_curve")
