@@ -186,7 +186,7 @@ def sample_strip(samples: list[dict]) -> None:
             if s["real"] is not None
             else _("no words yet")
         )
-        st.markdown(f"**{_('Step {n}').format(n=number(s['step']))}** · {meter}")
+        st.markdown(_("**Step {n}**").format(n=number(s["step"])) + f" · {meter}")
         st.html(text_box("", s["text"]))
 
 
@@ -210,7 +210,11 @@ def show(inputs) -> None:
                 st.error(problem, icon=":material/description:")
         c1, c2 = st.columns([3, 1])
         rung = c1.selectbox(
-            _("Model: a rung of the lecture ladder"), LADDER, index=len(LADDER) - 1, format_func=rung_label, key="gpt_train_rung"
+            _("Model: a rung of the lecture ladder"),
+            LADDER,
+            index=len(LADDER) - 1,
+            format_func=in_language(rung_label),
+            key="gpt_train_rung",
         )
         seed = c2.number_input(_("Seed"), 0, 2**31 - 1, 0, step=1, key="gpt_train_seed", help=_(HELP["seed"]))
         st.caption(
