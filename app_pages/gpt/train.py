@@ -44,6 +44,9 @@ HELP = {
 }
 RESTARTED = N_("The server restarted, so the GPT you were training is gone. Press Start to train a fresh one.")
 TICK_S = 1.0
+# The full architecture without dropout: with it, PyTorch's CPU attention takes a path about three times slower
+# (scripts/_bench_gpt_train.py), and dropout only pays off in runs long enough to overfit.
+DEFAULT_RUNG = "ladder-layernorm"
 
 
 def rung_label(name: str) -> str:
