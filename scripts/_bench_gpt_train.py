@@ -9,6 +9,7 @@
 
     python scripts/_bench_gpt_train.py                       # all three parts (about 9 minutes)
     python scripts/_bench_gpt_train.py --part speed          # one part: speed, shakespeare or portuguese
+    python scripts/_bench_gpt_train.py --part portuguese --at-steps 1000 2000 3600   # the meter by steps, not time
     python scripts/benchmark.py --only gpt_train             # the same rows, in the project's table
 
 The clock counts training only: the measurements at each mark are taken with the clock stopped.
@@ -62,11 +63,11 @@ def _speed(corpus: Corpus, rung: str, steps: int) -> list[dict]:
     ]
 
 
-def train_for(live: LiveGPT, marks_s, measure) -> list[tuple[float, int, dict]]:
-    """Train until each mark of training time; at each, measure(live) with the clock stopped."""
+def train_for(live: LiveGPT, marks_s, measure, by_steps: bool = False) -> list[tuple[float, int, dict]]:
+    """Train until each mark of training time (or of steps, by_steps); at each, measure(live) with the clock stopped."""
     out, clock = [], 0.0
     for mark in marks_s:
-        while clock < mark:
+        while (live.steps if by_steps else clock) < mark:
             t0 = time.perf_counter()
             live.train_step()
             clock += time.perf_counter() - t0
@@ -92,7 +93,7 @@ def bench_shakespeare(data_dir=None, marks_s=SHAKESPEARE_MARKS_S) -> list[dict]:
 ACCENTED = set("áàâãéêíóôõúçÁÀÂÃÉÊÍÓÔÕÚÇ")
 
 
-def bench_portuguese(marks_s=PORTUGUESE_MARKS_S, samples: int = 5) -> list[dict]:
+def bench_portuguese(marks_s=PORTUGUESE_MARKS_S, samples: int = 5, by_steps: bool = False) -> list[dict]:
     corpus = Corpus(builtin_text("explanations-pt-BR"))
     live = LiveGPT(corpus, RUNG, seed=0)
     text_accents = sum(ch in ACCENTED for ch in corpus.text) / sum(ch.isalpha() for ch in corpus.text)
@@ -105,17 +106,18 @@ def bench_portuguese(marks_s=PORTUGUESE_MARKS_S, samples: int = 5) -> list[dict]
         assert all(unicodedata.is_normalized("NFC", t) for t in texts)
         return {"real": sum(shares) / len(shares), "accents": accents / max(letters, 1), "sample": texts[0]}
 
-    rows = []
-    for mark, steps, m in train_for(live, marks_s, meter):
-        print(f"portuguese: {mark} s, step {steps}: real words {m['real']:.1%}, accented letters {m['accents']:.1%} "
+    rows, unit = [], "steps" if by_steps else "s"
+    for mark, steps, m in train_for(live, marks_s, meter, by_steps):
+        print(f"portuguese: {mark} {unit}, step {steps}: real words {m['real']:.1%}, accented letters {m['accents']:.1%} "
               f"(text: {text_accents:.1%})\n{m['sample']}\n", flush=True)  # fmt: skip
-        rows.append(_row(f"pt-BR real-word meter after {mark} s ({steps} steps)", 100 * m["real"], "%"))
-        rows.append(_row(f"pt-BR accented letters in samples after {mark} s", 100 * m["accents"], "% of letters"))
+        when = f"{steps} steps" if by_steps else f"{mark} s ({steps} steps)"
+        rows.append(_row(f"pt-BR real-word meter after {when}", 100 * m["real"], "%"))
+        rows.append(_row(f"pt-BR accented letters in samples after {when}", 100 * m["accents"], "% of letters"))
     rows.append(_row("pt-BR accented letters in the training text", 100 * text_accents, "% of letters"))
     return rows
 
 
-def bench_gpt_train(parts=("speed", "shakespeare", "portuguese"), data_dir=None) -> list[dict]:
+def bench_gpt_train(parts=("speed", "shakespeare", "portuguese"), data_dir=None, steps_marks=None) -> list[dict]:
     torch.set_num_threads(1)  # as on one scheduler worker
     rows = []
     if "speed" in parts:
@@ -123,7 +125,7 @@ def bench_gpt_train(parts=("speed", "shakespeare", "portuguese"), data_dir=None)
     if "shakespeare" in parts:
         rows += bench_shakespeare(data_dir)
     if "portuguese" in parts:
-        rows += bench_portuguese()
+        rows += bench_portuguese(steps_marks, by_steps=True) if steps_marks else bench_portuguese()
     return rows
 
 
@@ -131,8 +133,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--part", nargs="*", choices=("speed", "shakespeare", "portuguese"), default=("speed", "shakespeare", "portuguese"))
     p.add_argument("--data-dir", default=None)
+    p.add_argument("--at-steps", type=int, nargs="*", default=None, help="portuguese: measure at these steps, not times")
     args = p.parse_args()
-    for r in bench_gpt_train(args.part, args.data_dir):
+    for r in bench_gpt_train(args.part, args.data_dir, args.at_steps):
         print(f"{r['metric']:<60} {r['value']:>10.4g}  {r['unit']}")
 
 
