@@ -9,6 +9,7 @@ import pytest
 from test_i18n import english_shown, portuguese_app
 
 from conftest import no_errors
+from core.gpt.live import load_upload
 from core.training.data import DataUnavailableError
 
 PAGE = "app_pages/gpt_generation.py"
@@ -132,3 +133,36 @@ def test_the_tab_in_portuguese_shows_no_english_string(one_thread):
     at.button(key="gpt_train_reset").click().run()
     at.button(key="gpt_train_start").click().run()
     assert any("O texto está vazio" in e.value for e in at.error)
+
+
+def test_an_uploaded_model_joins_the_picker_and_keeps_training_on_its_text(tab):
+    """The upload's checks are core's (tests/test_gpt_live.py); here: what the page does with a model that passed."""
+    at = tab
+    at.radio(key="gpt_train_source").set_value("explanations-en")
+    at.selectbox(key="gpt_train_rung").set_value("ladder-bigram").run()
+    at.button(key="gpt_train_step").click().run()
+    live = at.session_state["gpt_own"]
+    weights, meta = live.files("test")
+    model, info = load_upload("m.safetensors", len(weights), lambda: weights, "m.json", len(meta), lambda: meta)
+    at.button(key="gpt_train_reset").click().run()
+    at.session_state["gpt_uploaded"] = (model, info)
+    at.run()
+    no_errors(at)
+    assert "Your GPT" in at.selectbox(key="gpt_model").options
+    at.radio(key="gpt_train_source").set_value("explanations-pt-BR").run()  # another vocabulary: refused, said why
+    at.button(key="gpt_train_resume").click().run()
+    assert "gpt_own" not in at.session_state and any("pick the text it was trained on" in e.value for e in at.error)
+    at.radio(key="gpt_train_source").set_value("explanations-en").run()
+    at.button(key="gpt_train_resume").click().run()
+    no_errors(at)
+    resumed = at.session_state["gpt_own"]
+    assert resumed.steps == 1 and resumed.rung == "ladder-bigram" and resumed.model is not model
+    at.button(key="gpt_train_step").click().run()
+    assert resumed.steps == 2
+
+
+def test_a_link_to_your_gpt_in_a_new_session_falls_back_to_a_shipped_model(app):
+    app.query_params["gpt_model"] = "mine"
+    at = app.switch_page(PAGE).run()
+    no_errors(at)
+    assert at.selectbox(key="gpt_model").value == "gpt-shakespeare"

@@ -10,12 +10,15 @@ server what one shipped model's batch costs.
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from app_pages._ui import compute, load, session_owner
 from app_pages.loaders import generation_service, load_gpt, load_meta, scheduler
 from core import registry
 from core.gpt.service import GenerationService
+from core.training.checkpoint import hardware
 from i18n import N_, _, number
 
 OWN = "mine"  # its value in the picker (and the URL)
@@ -46,8 +49,8 @@ def summary(live) -> dict:
         "metrics": {"val_loss": last["val"], "train_loss": last["train"]},
         "wall_time_s": live.seconds,
         "curve": live.curve,
-        "hardware": "",
-        "date": "",
+        "hardware": hardware(),
+        "date": time.strftime("%Y-%m-%d"),
         "dataset": st.session_state.get("gpt_own_dataset", ""),
         "command": st.session_state.get("gpt_own_command", ""),
     }

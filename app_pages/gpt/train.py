@@ -8,6 +8,7 @@ the buttons gpt_train_start / _pause / _step / _reset, and the status line "Step
 
 from __future__ import annotations
 
+import copy
 import hashlib
 
 import streamlit as st
@@ -215,7 +216,7 @@ def show(inputs) -> None:
         rung = c1.selectbox(
             _("Model: a rung of the lecture ladder"),
             LADDER,
-            index=len(LADDER) - 1,
+            index=LADDER.index(DEFAULT_RUNG),
             format_func=in_language(rung_label),
             key="gpt_train_rung",
         )
@@ -247,7 +248,7 @@ def show(inputs) -> None:
         st.caption(vocab)
         live_view()
         take_home(live)
-    bring_back()
+    bring_back(settings, own_text)
 
 
 def live_view() -> None:
@@ -285,17 +286,61 @@ def take_home(live: LiveGPT) -> None:
 
         return make
 
-    left, right, _gap = st.columns([1, 1, 2])
+    row = st.container(horizontal=True)  # each button as wide as its words, in either language
     name = f"my-{live.rung}-step{live.steps}"
-    left.download_button(_("Download the weights (.safetensors)"), files(0), f"{name}.safetensors", "application/octet-stream",
+    row.download_button(_("Download the weights (.safetensors)"), files(0), f"{name}.safetensors", "application/octet-stream",
                          key="gpt_train_dl_weights", on_click="ignore", icon=":material/download:")  # fmt: skip
-    right.download_button(_("Download its metadata (.json)"), files(1), f"{name}.json", "application/json",
-                          key="gpt_train_dl_meta", on_click="ignore", icon=":material/download:")  # fmt: skip
+    row.download_button(_("Download its metadata (.json)"), files(1), f"{name}.json", "application/json",
+                        key="gpt_train_dl_meta", on_click="ignore", icon=":material/download:")  # fmt: skip
 
 
-def bring_back() -> None:
+def keep_training(settings: tuple, own_text: str | None) -> None:
+    """The uploaded model goes on training on the chosen text, when that text has the model's vocabulary."""
+    model, meta = st.session_state["gpt_uploaded"]
+    source, digest, _rung, seed = settings
+    try:
+        corpus = corpus_for(source, own_text)
+    except TextError as e:
+        st.session_state["gpt_train_error"] = _(e.args[0])
+        return
+    except DataUnavailableError:
+        st.session_state["gpt_train_error"] = _(NO_SHAKESPEARE)
+        return
+    if corpus.tokenizer.chars != model.tokenizer.chars:
+        st.session_state["gpt_train_error"] = _(OTHER_VOCABULARY).format(
+            n=number(model.vocab_size), m=number(corpus.tokenizer.vocab_size)
+        )
+        return
+    if (old := st.session_state.get("gpt_own")) is not None:
+        trainer_queue().stop(old)
+    forget()
+    weights = copy.deepcopy(model)
+    live = scheduler().run(
+        session_owner(),
+        LiveGPT,
+        corpus,
+        meta["preset"],
+        seed,
+        owner=session_owner(),
+        model=weights,
+        start_step=int(meta.get("steps", 0)),
+    )
+    live.settings = (source, digest, meta["preset"], seed)
+    st.session_state["gpt_own_dataset"] = BUILTIN.get(source, "your own text")
+    st.session_state["gpt_own"] = hold(live)
+    st.session_state["gpt_train_rung"] = meta["preset"]
+
+
+OTHER_VOCABULARY = N_(
+    "This model knows {n} characters, and the chosen text's vocabulary is another ({m} characters): pick the text it was "
+    "trained on to keep training it."
+)
+
+
+def bring_back(settings: tuple, own_text: str | None) -> None:
     """Upload a model downloaded before (both files): checked, never unpickled; it joins the model picker above."""
-    with st.expander(_("Bring back a model you downloaded"), icon=":material/upload:"):
+    loaded = "gpt_uploaded" in st.session_state
+    with st.expander(_("Bring back a model you downloaded"), icon=":material/upload:", expanded=loaded):
         files = st.file_uploader(
             _("Its .safetensors and its .json, both at once"),
             type=["safetensors", "json"],
@@ -303,25 +348,13 @@ def bring_back() -> None:
             key="gpt_train_upload",
             help=_("At most {mb} MB; read as tensors only, never run.").format(mb=number(core_live.MAX_MODEL_BYTES / 1e6)),
         )
-        if not files:
-            return
-        weights = [f for f in files if f.name.lower().endswith(".safetensors")]
-        metas = [f for f in files if f.name.lower().endswith(".json")]
-        if len(weights) != 1 or len(metas) != 1:
-            st.warning(_("Upload exactly one .safetensors file and its .json together."), icon=":material/upload:")
-            return
-        w, m = weights[0], metas[0]
-        stamp = (w.file_id, m.file_id)
-        if st.session_state.get("_gpt_upload_stamp") != stamp:
-            st.session_state["_gpt_upload_stamp"] = stamp
-            try:
-                model, meta = scheduler().run(session_owner(), load_upload, w.name, w.size, w.getvalue, m.name, m.size, m.getvalue)
-            except TextError as e:
-                st.session_state.pop("gpt_uploaded", None)
-                st.session_state["_gpt_upload_error"] = e.args[0]
-            else:
-                st.session_state.pop("_gpt_upload_error", None)
-                st.session_state["gpt_uploaded"] = (model, meta)
+        if files:
+            weights = [f for f in files if f.name.lower().endswith(".safetensors")]
+            metas = [f for f in files if f.name.lower().endswith(".json")]
+            if len(weights) != 1 or len(metas) != 1:
+                st.warning(_("Upload exactly one .safetensors file and its .json together."), icon=":material/upload:")
+                return
+            check_upload(weights[0], metas[0])
         if err := st.session_state.get("_gpt_upload_error"):
             st.error(_(err), icon=":material/block:")
         elif "gpt_uploaded" in st.session_state:
@@ -332,3 +365,22 @@ def bring_back() -> None:
                 ),
                 icon=":material/check_circle:",
             )
+            st.button(
+                _("Keep training it on the text chosen above"), key="gpt_train_resume", icon=":material/model_training:",
+                on_click=keep_training, args=(settings, own_text),
+            )  # fmt: skip
+
+
+def check_upload(w, m) -> None:
+    """Load an uploaded pair once (sizes first, then safetensors' parser and core's checks, on the scheduler)."""
+    stamp = (w.file_id, m.file_id)
+    if st.session_state.get("_gpt_upload_stamp") == stamp:
+        return
+    st.session_state["_gpt_upload_stamp"] = stamp
+    try:
+        model, meta = scheduler().run(session_owner(), load_upload, w.name, w.size, w.getvalue, m.name, m.size, m.getvalue)
+    except TextError as e:
+        st.session_state["_gpt_upload_error"] = e.args[0]  # a model loaded before stays loaded
+    else:
+        st.session_state.pop("_gpt_upload_error", None)
+        st.session_state["gpt_uploaded"] = (model, meta)

@@ -182,7 +182,17 @@ class LiveGPT:
     rate_window_s = 10.0
     max_points = 2000  # per-step training losses kept (halved when full)
 
-    def __init__(self, corpus: Corpus, rung: str = LADDER[-1], seed: int = 0, cfg: TrainConfig = LIVE, owner=None, model=None):
+    def __init__(
+        self,
+        corpus: Corpus,
+        rung: str = LADDER[-1],
+        seed: int = 0,
+        cfg: TrainConfig = LIVE,
+        owner=None,
+        model=None,
+        start_step: int = 0,
+    ):
+        """model: weights to go on training (an uploaded model, its vocabulary the corpus's), at step start_step."""
         self.corpus, self.rung, self.seed, self.cfg = corpus, rung, seed, cfg
         self.gen = torch.Generator().manual_seed(seed)
         self.model = model if model is not None else build(rung, corpus.tokenizer.vocab_size, self.gen)
@@ -194,7 +204,7 @@ class LiveGPT:
         self.problem: str | None = None  # why training stopped itself: a Message
         self.notice: str | None = None  # why it was paused for the learner: a Message
         self.last_seen = self.last_touched = time.monotonic()
-        self.steps, self.seconds = 0, 0.0
+        self.steps, self.seconds = start_step, 0.0
         self.losses: dict[str, list[float]] = {"step": [], "loss": []}
         self.curve: list[dict] = []  # {"iter", "train", "val"} every eval_interval steps
         self.samples: list[dict] = []  # {"step", "text", "real"} at the steps of SAMPLE_AT
@@ -366,6 +376,9 @@ def _config_from(meta: dict) -> tuple[str, GPTConfig | None, CharTokenizer]:
         raise ValueError(f"its vocabulary must be 2 to {MAX_VOCAB + 1} distinct characters")
     if placeholder is not None and (not isinstance(placeholder, str) or placeholder not in vocab):
         raise ValueError("its placeholder is not in its vocabulary")
+    steps = meta.get("steps", 0)
+    if not isinstance(steps, int) or isinstance(steps, bool) or not 0 <= steps <= 10**9:
+        raise ValueError("its steps are not a count")
     cfg = ladder.CONFIGS[rung]
     if cfg is not None:
         cfg = replace(cfg, vocab_size=len(vocab))
@@ -409,7 +422,36 @@ def load_upload(weights_name: str, weights_size: int, read_weights, meta_name: s
             raise TextError(english(NOT_FINITE, name=weights_name, tensor=key))
     model.load_state_dict({k: v.float() for k, v in state.items()})
     model.tokenizer = tok
-    return model.eval(), meta
+    return model.eval(), _clean_meta(meta, model)
+
+
+def _clean_meta(meta: dict, model) -> dict:
+    """What the page reads from an uploaded .json, each field of the type it expects (the rest is left behind)."""
+
+    def number(value, default=float("nan")):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        return float(value) if ok else default
+
+    def text(value, limit=300):
+        return value[:limit] if isinstance(value, str) else ""
+
+    metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
+    curve = [
+        {"iter": int(number(c.get("iter"), 0)), "train": number(c.get("train")), "val": number(c.get("val"))}
+        for c in (meta.get("curve") if isinstance(meta.get("curve"), list) else [])[:1000]
+        if isinstance(c, dict)
+    ]
+    return {
+        "preset": meta["preset"],
+        "steps": meta.get("steps", 0),
+        "best_iter": meta.get("steps", 0),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "metrics": {"val_loss": number(metrics.get("val_loss")), "train_loss": number(metrics.get("train_loss"))},
+        "wall_time_s": number(meta.get("wall_time_s"), 0.0),
+        "curve": curve,
+        "seed": int(number(meta.get("seed"), 0)),
+        **{k: text(meta.get(k)) for k in ("dataset", "command", "hardware", "date")},
+    }
 
 
 # -- the API --------------------------------------------------------------------------------------------------
