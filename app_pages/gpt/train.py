@@ -206,7 +206,7 @@ def show(inputs) -> None:
             left, right = st.columns(2)
             left.text_area(_("Paste a text"), key="gpt_train_text", height=150)
             right.file_uploader(
-                _("…or upload a .txt file"), type=["txt"], key="gpt_train_file",
+                _("…or upload a .txt file"), type=["txt"], key="gpt_train_file", max_upload_size=core_live.MAX_TEXT_BYTES // 1_000_000,
                 help=_(HELP["text"]).format(mb=number(core_live.MAX_TEXT_BYTES / 1e6)),
             )  # fmt: skip
             own_text, problem = chosen_text(source)
@@ -346,6 +346,7 @@ def bring_back(settings: tuple, own_text: str | None) -> None:
             type=["safetensors", "json"],
             accept_multiple_files=True,
             key="gpt_train_upload",
+            max_upload_size=core_live.MAX_MODEL_BYTES // 1_000_000,  # the browser refuses more; core checks again
             help=_("At most {mb} MB; read as tensors only, never run.").format(mb=number(core_live.MAX_MODEL_BYTES / 1e6)),
         )
         if files:
