@@ -70,6 +70,15 @@ def wanted(source: str, own_text: str | None, rung: str, seed: int) -> tuple:
     return source, digest, rung, seed
 
 
+def current() -> tuple[tuple, str | None]:
+    """(settings, own text) as the widgets hold them now: a callback runs before the page's next run, so what it was
+    drawn with may be older than a text just typed."""
+    source = st.session_state.get("gpt_train_source", next(iter(SOURCES)))
+    own_text = chosen_text(source)[0] if source == "own" else None
+    rung, seed = st.session_state.get("gpt_train_rung", DEFAULT_RUNG), int(st.session_state.get("gpt_train_seed", 0))
+    return wanted(source, own_text, rung, seed), own_text
+
+
 def corpus_for(source: str, own_text: str | None) -> Corpus:
     """The Corpus to train on (TextError or DataUnavailableError when there is none); built on the scheduler."""
     if source in BUILTIN:
@@ -110,12 +119,14 @@ def forget() -> None:
         st.session_state["gpt_model"] = registry.names(page="gpt_generation")[0]
 
 
-def controls(settings: tuple, own_text: str | None) -> None:
+def controls() -> None:
     queue, live = trainer_queue(), st.session_state.get("gpt_own")
 
     def trainer():
-        current = st.session_state.get("gpt_own")
-        return current if current is not None else new_trainer(settings[0], own_text, settings[2], settings[3])
+        if (held := st.session_state.get("gpt_own")) is not None:
+            return held
+        (source, _digest, rung, seed), own_text = current()
+        return new_trainer(source, own_text, rung, seed)
 
     def start():
         if (t := trainer()) is not None and t.problem is None:
@@ -228,7 +239,7 @@ def show(inputs) -> None:
             )
         )  # fmt: skip
         settings = wanted(source, own_text, rung, int(seed))
-        controls(settings, own_text)
+        controls()
     if err := st.session_state.pop("gpt_train_error", None):
         st.error(err, icon=":material/error:")
     live = st.session_state.get("gpt_own")
@@ -248,7 +259,7 @@ def show(inputs) -> None:
         st.caption(vocab)
         live_view()
         take_home(live)
-    bring_back(settings, own_text)
+    bring_back()
 
 
 def live_view() -> None:
@@ -294,10 +305,10 @@ def take_home(live: LiveGPT) -> None:
                         key="gpt_train_dl_meta", on_click="ignore", icon=":material/download:")  # fmt: skip
 
 
-def keep_training(settings: tuple, own_text: str | None) -> None:
+def keep_training() -> None:
     """The uploaded model goes on training on the chosen text, when that text has the model's vocabulary."""
     model, meta = st.session_state["gpt_uploaded"]
-    source, digest, _rung, seed = settings
+    (source, digest, _rung, seed), own_text = current()
     try:
         corpus = corpus_for(source, own_text)
     except TextError as e:
@@ -337,7 +348,7 @@ OTHER_VOCABULARY = N_(
 )
 
 
-def bring_back(settings: tuple, own_text: str | None) -> None:
+def bring_back() -> None:
     """Upload a model downloaded before (both files): checked, never unpickled; it joins the model picker above."""
     loaded = "gpt_uploaded" in st.session_state
     with st.expander(_("Bring back a model you downloaded"), icon=":material/upload:", expanded=loaded):
@@ -368,7 +379,7 @@ def bring_back(settings: tuple, own_text: str | None) -> None:
             )
             st.button(
                 _("Keep training it on the text chosen above"), key="gpt_train_resume", icon=":material/model_training:",
-                on_click=keep_training, args=(settings, own_text),
+                on_click=keep_training,
             )  # fmt: skip
 
 
