@@ -97,8 +97,8 @@ def test_unusable_own_text_is_a_message_not_a_trainer(tab, text, words):
 def test_own_text_trains_and_changed_settings_ask_for_reset(tab):
     at = tab
     at.radio(key="gpt_train_source").set_value("own").run()
-    at.text_area(key="gpt_train_text").set_value("O menino viu a ação do avô na praça. " * 40).run()
-    at.button(key="gpt_train_step").click().run()
+    at.text_area(key="gpt_train_text").set_value("O menino viu a ação do avô na praça. " * 40)
+    at.button(key="gpt_train_step").click().run()  # the text typed and the click in one go: the click sees the text
     no_errors(at)
     assert at.session_state["gpt_own"].steps == 1
     at.number_input(key="gpt_train_seed").set_value(5).run()
