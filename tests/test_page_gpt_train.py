@@ -166,3 +166,21 @@ def test_a_link_to_your_gpt_in_a_new_session_falls_back_to_a_shipped_model(app):
     at = app.switch_page(PAGE).run()
     no_errors(at)
     assert at.selectbox(key="gpt_model").value == "gpt-shakespeare"
+
+
+def test_your_gpt_s_card_reads_in_portuguese(one_thread):
+    at = portuguese_app("gpt_generation")
+    at.session_state["gpt_tabs"] = "Treine o seu"
+    at.run()
+    at.radio(key="gpt_train_source").set_value("explanations-pt-BR")
+    at.selectbox(key="gpt_train_rung").set_value("ladder-bigram").run()
+    at.button(key="gpt_train_step").click().run()
+    at.selectbox(key="gpt_model").set_value("mine")
+    for label in ("Ficha do modelo", "Lado a lado"):
+        at.session_state["gpt_tabs"] = label
+        at.run()
+        no_errors(at)
+        assert not english_shown(at, "gpt_generation"), (label, english_shown(at, "gpt_generation"))
+        if label == "Ficha do modelo":
+            card = " ".join(m.value for m in at.markdown)
+            assert "as explicações do GenLab em português (" in card, card[-600:]  # the words around it: Portuguese too

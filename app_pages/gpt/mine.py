@@ -31,16 +31,13 @@ def own() -> tuple | None:
     live = st.session_state.get("gpt_own")
     if live is not None and live.model is not None and live.steps:
         model = compute(live.frozen)
-        cached = st.session_state.get("_gpt_own_meta")
-        if cached is None or cached[0] is not model:
-            st.session_state["_gpt_own_meta"] = (model, summary(live))
-        return model, st.session_state["_gpt_own_meta"][1]
+        return model, summary(live)  # in this run's language
     return st.session_state.get("gpt_uploaded")
 
 
 def summary(live) -> dict:
     """The metadata the page's tabs read, from the live trainer (its last validation estimate, not the whole split)."""
-    last = live.curve[-1]
+    last, name = live.curve[-1], st.session_state.get("gpt_own_dataset", "")
     return {
         "preset": live.rung,
         "steps": live.steps,
@@ -51,7 +48,8 @@ def summary(live) -> dict:
         "curve": live.curve,
         "hardware": hardware(),
         "date": time.strftime("%Y-%m-%d"),
-        "dataset": st.session_state.get("gpt_own_dataset", ""),
+        # the model card words this in the learner's language (core/gpt/prompt.py's _dataset reads this shape)
+        "dataset": f"{_(name)} ({len(live.corpus):,} characters; first 90% train, last 10% validation)",
         "command": st.session_state.get("gpt_own_command", ""),
     }
 

@@ -98,7 +98,7 @@ def new_trainer(source: str, own_text: str | None, rung: str, seed: int) -> Live
         st.session_state["gpt_train_error"] = _(NO_SHAKESPEARE)
         return None
     live.settings = wanted(source, own_text, rung, seed)
-    st.session_state["gpt_own_dataset"] = BUILTIN.get(source, "your own text")
+    st.session_state["gpt_own_dataset"] = SOURCES[source]  # English (a file's words); the card shows it with _()
     st.session_state["gpt_own_command"] = (
         f"python scripts/train_gpt.py --preset {rung} --text <your text> --max-iters <steps> --seed {seed}"
     )
@@ -284,7 +284,7 @@ def take_home(live: LiveGPT) -> None:
     """Download the model as the two files weights/ holds (made in its turn, only when a button is clicked)."""
     if not live.steps:
         return
-    dataset = st.session_state.get("gpt_own_dataset", "your own text")
+    dataset = st.session_state.get("gpt_own_dataset", SOURCES["own"])
     cache = {}
 
     def files(i: int):
@@ -337,7 +337,7 @@ def keep_training() -> None:
         start_step=int(meta.get("steps", 0)),
     )
     live.settings = (source, digest, meta["preset"], seed)
-    st.session_state["gpt_own_dataset"] = BUILTIN.get(source, "your own text")
+    st.session_state["gpt_own_dataset"] = SOURCES[source]
     st.session_state["gpt_own"] = hold(live)
     st.session_state["gpt_train_rung"] = meta["preset"]
 
