@@ -8,10 +8,9 @@ follow() among it). Every word shown goes through _() (catalog: i18n/locales/pt_
 import streamlit as st
 
 from app_pages._ui import in_language, load, lost_run_notice, number_format, number_steps, prose, show_open_tab, worded
-from app_pages.gpt import attention, card, compare, generate, ladder, odds
+from app_pages.gpt import attention, card, compare, generate, ladder, mine, odds, train
 from app_pages.gpt.common import NAMES, Inputs
-from app_pages.loaders import load_gpt, load_meta
-from core import registry
+from app_pages.loaders import load_gpt
 from core.gpt.prompt import md_escape, prepare_prompt
 from core.gpt.sampling import MAX_NEW_TOKENS
 from i18n import N_, _, number
@@ -19,7 +18,8 @@ from i18n import N_, _, number
 DEFAULT_PROMPT = "ROMEO:\nBut soft, what light through yonder window breaks?\n\nJULIET:\n"
 # Plain words: a tab's label is its value in the URL (?gpt_tabs=Attention+maps), so a teacher can share it;
 # _ui.show_open_tab shows them translated and a Portuguese link opens the same tab.
-TABS = [N_("Generate"), N_("Side by side"), N_("Lecture ladder"), N_("Next-character odds"), N_("Attention maps"), N_("Model card")]
+TABS = [N_("Generate"), N_("Side by side"), N_("Lecture ladder"), N_("Next-character odds"), N_("Attention maps"), N_("Model card"),
+        N_("Train your own")]  # fmt: skip
 HELP = {  # tooltips, shown with _()
     "prompt": N_("Any text. Characters the model never saw are replaced or dropped; only the last {n} characters reach the model."),
     "seed": N_("The same seed and settings give the same text."),
@@ -41,14 +41,15 @@ st.page_link("app_pages/glossary.py", label=_("Token, head, top-p…: the glossa
 # the page comes back as the learner left it.
 lost_run_notice("gpt_run", _(RESTARTED))
 left, right = st.columns([3, 2], gap="large")
+# The learner's own GPT (the Train your own tab) joins the shipped ones, for this session only.
 name = right.selectbox(
     _("Model"),
-    NAMES,
-    format_func=lambda n: show(registry.entry(n).label),
+    mine.names(NAMES),
+    format_func=in_language(mine.label),
     key=worded("gpt_model"),
     bind="query-params",
 )
-model, meta = load(load_gpt, name), load(load_meta, name)
+model, meta = mine.model_and_meta(name)
 tok, V = model.tokenizer, model.vocab_size
 prompt_help = _(HELP["prompt"]).format(n=number(model.block_size))
 raw = left.text_area(_("Prompt"), DEFAULT_PROMPT, key="gpt_prompt", height=190, bind="query-params", help=prompt_help)
@@ -76,4 +77,4 @@ sampling = dict(temperature=float(temperature), top_k=int(top_k) if top_k < V el
 settings = dict(seed=int(seed), temperature=float(temperature), top_k=int(top_k), top_p=float(top_p))  # shown by settings_line
 inputs = Inputs(name, model, meta, raw, prompt, int(length), int(seed), sampling, settings)
 
-show_open_tab(TABS, "gpt_tabs", [generate.show, compare.show, ladder.show, odds.show, attention.show, card.show], inputs)
+show_open_tab(TABS, "gpt_tabs", [generate.show, compare.show, ladder.show, odds.show, attention.show, card.show, train.show], inputs)

@@ -146,3 +146,18 @@ def generation_service(name: str) -> GenerationService | RemoteService:
 
 def load_meta(name: str) -> dict:
     return _meta(name, _dir())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _text_corpus(source: str, data: str):
+    """A text every session may train on (tiny Shakespeare, GenLab's explanations), read and encoded once per server:
+    sessions only read it (core/gpt/live.py's Corpus is never changed after it is made)."""
+    from core.gpt.live import Corpus, builtin_text
+
+    return Corpus(builtin_text(source, data or None))
+
+
+def text_corpus(source: str):
+    """The Corpus of a built-in text ("shakespeare", "explanations-pt-BR", "explanations-en"); DataUnavailableError
+    when tiny Shakespeare is neither in the data root nor downloadable."""
+    return _text_corpus(source, os.environ.get("GENLAB_DATA", ""))

@@ -1,9 +1,11 @@
 """GenLab's models, training loops and measures: importable without Streamlit.
 
 from core import load_vae, load_generator, load_gpt, load_classifier
+from core import train_on_text   # your own GPT: model, metrics = train_on_text(text, "ladder-dropout", 2000)
 """
 
 from core.gan.model import load_generator
+from core.gpt.live import train_on_text
 from core.gpt.model import load_gpt
 from core.mnist.classifier import load_classifier
 from core.mnist.drawing import EmptyDrawingError, mnist_from_drawing
@@ -15,6 +17,7 @@ __all__ = [
     "load_vae",
     "load_generator",
     "load_gpt",
+    "train_on_text",
     "LADDER",
     "load_classifier",
     "mnist_from_drawing",

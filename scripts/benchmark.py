@@ -19,7 +19,7 @@ import torch
 import _common  # noqa: F401  (puts the repo root on sys.path)
 from core.training.device import configure_threads
 
-SECTIONS = ("vae", "gan", "gpt")
+SECTIONS = ("vae", "gan", "gpt", "gpt_train")
 
 
 def run_section(name: str) -> list[dict]:

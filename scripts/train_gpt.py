@@ -4,6 +4,7 @@
     python scripts/train_gpt.py --preset lecture --device cuda --compile   # the lecture's model, on a GPU
     python scripts/train_gpt.py --preset bigram     # the baseline -> weights/bigram.*
     python scripts/train_gpt.py --preset ladder-residual   # one rung of the lecture ladder (scripts/train_ladder.py: all)
+    python scripts/train_gpt.py --preset ladder-layernorm --text my.txt --max-iters 3000 --name my-gpt   # your own text
     torchrun --standalone --nproc_per_node 4 scripts/train_gpt.py --preset lecture --device cuda   # 4 GPUs
 
 Keeps the checkpoint with the best validation loss (the lecture's model overfits late).
@@ -12,12 +13,14 @@ Under torchrun the preset's batch is the global batch: each process trains on it
 
 import time
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import torch
 from torch.distributed.elastic.multiprocessing.errors import record
 
 import _common
 from core.gpt import ladder
+from core.gpt.live import Corpus
 from core.gpt.model import GPT, BigramLanguageModel
 from core.gpt.tokenizer import CharTokenizer
 from core.gpt.train import PRESETS, TrainConfig, estimate_loss, full_loss, get_batch, make_optimizer, split, train_step
@@ -36,13 +39,20 @@ def main():
     p.add_argument("--dropout", type=float, default=None, help="override the preset's dropout")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (GPU)")
     p.add_argument("--name", default=None, help="default: gpt-shakespeare, or bigram")
+    p.add_argument("--text", default=None, help="train on this UTF-8 file instead (as the GPT page's Train your own tab reads it)")
     args = p.parse_args()
     run, device, gen = _common.setup(args)
     name = args.name or ("gpt-shakespeare" if args.preset in PRESETS else args.preset)
 
-    text = load_shakespeare(args.data_dir)
-    tok = CharTokenizer.from_text(text)
-    data = torch.tensor(tok.encode(text), dtype=torch.long)
+    if args.text:  # the page's reading: NFC, the 200 most frequent characters and a placeholder for the rest
+        corpus = Corpus(Path(args.text).read_text(encoding="utf-8-sig"))
+        text, tok, data = corpus.text, corpus.tokenizer, corpus.data
+        dataset = f"{Path(args.text).name} ({len(text):,} characters; first 90% train, last 10% validation)"
+    else:
+        text = load_shakespeare(args.data_dir)
+        tok = CharTokenizer.from_text(text)
+        data = torch.tensor(tok.encode(text), dtype=torch.long)
+        dataset = "tiny Shakespeare (1,115,394 characters; first 90% train, last 10% validation)"
     train_data, val_data = split(data)
 
     if args.preset == "bigram":
@@ -136,7 +146,8 @@ def main():
         "train_config": asdict(tcfg),
         "distributed": {**run.info(), "grad_accum": accum, "micro_batch": micro},
         "vocab": tok.chars,
-        "dataset": "tiny Shakespeare (1,115,394 characters; first 90% train, last 10% validation)",
+        "placeholder": tok.placeholder,
+        "dataset": dataset,
         "steps": it,
         "best_iter": best_it,
         "wall_time_s": round(elapsed, 1),

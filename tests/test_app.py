@@ -113,6 +113,7 @@ def test_home_and_the_gpt_page_open_in_portuguese():
         "Chances do próximo caractere",
         "Mapas de atenção",
         "Ficha do modelo",
+        "Treine o seu",
     ]
 
 

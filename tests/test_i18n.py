@@ -255,5 +255,6 @@ def test_switching_language_keeps_the_gpt_page_as_the_visitor_left_it():
         "Next-character odds",
         "Attention maps",
         "Model card",
+        "Train your own",
     ]
     assert at.session_state["gpt_tabs"] == "Generate"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.gpt import mine
 from app_pages.gpt.common import Inputs
-from core import registry
 from core.gpt.prompt import model_card
 from figures.gpt import loss_curve
 from figures.words import chart_words
@@ -25,7 +25,7 @@ def show(inputs: Inputs) -> None:
     facts.metric(_("Context"), context, width="content")
     minutes = _("{minutes} min").format(minutes=number(meta.get("wall_time_s", 0) / 60, 1))
     facts.metric(_("Training time"), minutes, width="content")
-    st.markdown(model_card(meta, model, registry.entry(inputs.name).train_command))
+    st.markdown(model_card(meta, model, mine.train_command(inputs.name, meta)))
     if len(curve := meta.get("curve", [])) > 1:
         fig = loss_curve(curve)
         st.plotly_chart(fig, key="gpt_curve", alt=chart_words(fig, _("Training and validation loss over the training steps")))

@@ -6,17 +6,16 @@ from itertools import zip_longest
 
 import streamlit as st
 
-from app_pages._ui import load, prose
+from app_pages._ui import prose
+from app_pages.gpt import mine
 from app_pages.gpt.common import FAILED, NAMES, GenerationFailed, Inputs, follow
-from app_pages.loaders import generation_service, load_gpt, load_meta
-from core import registry
 from core.gpt.prompt import prepare_prompt, settings_line, text_box
 from i18n import _, ngettext, number
 
 
 def show(inputs: Inputs) -> None:
     st.markdown(prose("gpt_compare"))
-    race(NAMES, inputs, key="gpt_compare", button=_("Compare"))
+    race(mine.names(NAMES), inputs, key="gpt_compare", button=_("Compare"))
 
 
 def race(names: list[str], inputs: Inputs, key: str, button: str) -> None:
@@ -26,7 +25,7 @@ def race(names: list[str], inputs: Inputs, key: str, button: str) -> None:
     here: one whose weights are missing stops the page in this tab (_ui.load).
     """
     length, seed, sampling = inputs.length, inputs.seed, inputs.sampling
-    rivals = {n: (load(load_gpt, n), load(load_meta, n)) for n in names}
+    rivals = {n: mine.model_and_meta(n) for n in names}
     compare_clicked = st.button(button, key=f"{key}_go", type="primary", icon=":material/compare_arrows:")
     cmp_status = st.empty()  # above the texts, as in the Generate tab
     cols = dict(zip(names, st.columns(len(names)), strict=True))
@@ -41,14 +40,14 @@ def race(names: list[str], inputs: Inputs, key: str, button: str) -> None:
                 seed=n_meta.get("seed", seeds[0]["seed"]),
                 n=number(len(seeds)),
             )
-        cols[n].markdown(f"**{_(registry.entry(n).label)}** · {facts}")
+        cols[n].markdown(f"**{mine.label(n, n_meta)}** · {facts}")
     boxes = {n: col.empty() for n, col in cols.items()}
     if compare_clicked:
         # every model gets the same text: the prompt fitted to the longest context among them
         shared = prepare_prompt(inputs.model.tokenizer, inputs.raw, max(lm.block_size for lm, _meta in rivals.values())).text
         cmp = st.session_state[key] = dict(prompt=shared, texts=dict.fromkeys(names, ""), want=length, done=False,
                                            settings=inputs.settings)  # fmt: skip
-        runs = [follow(generation_service(n), lm.tokenizer.encode(shared), length, seed, sampling, cmp_status)
+        runs = [follow(mine.service(n, lm), lm.tokenizer.encode(shared), length, seed, sampling, cmp_status)
                 for n, (lm, _meta) in rivals.items()]  # fmt: skip
         try:
             for texts in zip_longest(*runs):  # a run that has finished gives None: keep its last text

@@ -9,8 +9,8 @@ import time
 import streamlit as st
 
 from app_pages._ui import in_language, prose, remember_run, worded
+from app_pages.gpt import mine
 from app_pages.gpt.common import FAILED, GenerationFailed, Inputs, follow
-from app_pages.loaders import generation_service
 from core.gpt.prompt import result_caption, text_box
 from i18n import N_, _, number
 
@@ -45,7 +45,7 @@ def show(inputs: Inputs) -> None:
             prompt=prompt.text, text="", want=inputs.length, done=False, settings=inputs.settings
         )
         t0 = time.perf_counter()
-        texts = follow(generation_service(inputs.name), prompt.ids, inputs.length, inputs.seed, inputs.sampling, status)
+        texts = follow(mine.service(inputs.name, inputs.model), prompt.ids, inputs.length, inputs.seed, inputs.sampling, status)
         try:
             for text in texts:
                 res["text"] = text  # in session_state at once: a Stop keeps it

@@ -360,7 +360,7 @@ def load_gpt(name: str = "gpt-shakespeare", directory=None) -> LanguageModel:
     if name not in GPT_NAMES:
         raise ValueError(f"Unknown model {name!r}; choose one of {', '.join(GPT_NAMES)}.")
     meta = load_meta(name, directory)
-    tokenizer = CharTokenizer(meta["vocab"])
+    tokenizer = CharTokenizer(meta["vocab"], meta.get("placeholder"))  # a placeholder: trained on a capped vocabulary
     if meta["model"] == "bigram":
         model = BigramLanguageModel(tokenizer.vocab_size)
     else:
