@@ -54,9 +54,11 @@ def map_height(lo: torch.Tensor, hi: torch.Tensor, width: int = 520) -> int:
     return int(np.clip(90 + width * float((hi[1] - lo[1]) / (hi[0] - lo[0])), 300, 700))
 
 
-def points_figure(mu, labels, lo, hi, *, size=4, opacity=0.75, max_points=None, height=520) -> go.Figure:
-    """Test-set means mu (N, 2) on the plane [lo, hi], one trace (and legend entry) per digit label."""
+def points_figure(mu, labels, lo, hi, *, size=4, opacity=0.75, max_points=None, height=520, index=None) -> go.Figure:
+    """Test-set means mu (N, 2) on the plane [lo, hi], one trace (and legend entry) per digit label.
+    index: each point's test-digit number when the points are a subset of the test set (else its row)."""
     mu, labels = np.asarray(mu)[:max_points], np.asarray(labels)[:max_points]
+    index = np.arange(len(mu)) if index is None else np.asarray(index)[:max_points]
     fig = go.Figure()
     for d in range(10):
         idx = np.flatnonzero(labels == d)
@@ -67,7 +69,7 @@ def points_figure(mu, labels, lo, hi, *, size=4, opacity=0.75, max_points=None, 
                 y=mu[idx, 1],
                 mode="markers",
                 name=str(d),
-                customdata=idx,
+                customdata=index[idx],
                 selected=style,
                 unselected=style,
                 marker=dict(size=size, color=COLORS[d], opacity=opacity),
@@ -325,3 +327,94 @@ def draws_figure(mu, labels, lo, hi, z) -> go.Figure:
         )
     )
     return fig
+
+
+# --- watching the latent space form: the replay of a recorded training and the VAE training live ---
+
+RECON_COLOR, KL_COLOR, TOTAL_COLOR, STEP_COLOR = "#1f77b4", "#ff7f0e", "#555555", "crimson"
+
+
+def training_extent(mus, floor: float = 3.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """One square plane for maps that change: it holds nearly every point of every map given (mus: a list of (N, 2)),
+    and at least [-floor, floor]^2, N(0, I)'s home, so a VAE's map and an autoencoder's compare at a glance."""
+    reach = max(float(torch.quantile(m.abs().float(), 0.995)) for m in mus)
+    r = max(floor, 1.08 * reach)
+    return torch.tensor([-r, -r]), torch.tensor([r, r])
+
+
+def training_map(mu, labels, lo, hi, *, index=None, title: str | None = None, height: int = 440) -> go.Figure:
+    """A map of the fixed test digits' mu at one moment (the axes stay put while the points move)."""
+    fig = points_figure(mu, labels, lo, hi, size=3, opacity=0.7, height=height, index=index)
+    for axis in (fig.layout.xaxis, fig.layout.yaxis):
+        axis.zeroline, axis.zerolinecolor = True, "#dddddd"  # the origin: where the KL term pulls
+    fig.update_layout(dragmode=False, clickmode="none", uirevision="map")
+    if title:
+        fig.update_layout(title=dict(text=title, x=0, y=0.99, yanchor="top", font=dict(size=14)), margin=dict(MARGIN, t=70))
+    return fig
+
+
+def loss_curves(
+    losses: dict, *, marker_step: int | None = None, variational: bool = True, height: int = 300, empty_note=None
+) -> go.Figure:
+    """The loss split in two, step by step (smoothed): reconstruction (nats per image) above, the KL term below;
+    for the autoencoder only the reconstruction. A red line marks the moment shown."""
+    from plotly.subplots import make_subplots
+
+    from core.gan.live import smooth_curve
+
+    rows = 2 if variational else 1
+    titles = (_("Reconstruction (nats/image)"), _("KL to N(0, I) (nats/image)"))[:rows]
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.14, subplot_titles=titles)
+    lines = [("recon", _("reconstruction"), RECON_COLOR, 1)] + ([("kl", _("KL"), KL_COLOR, 2)] if variational else [])
+    for key, name, colour, row in lines:
+        x, y = smooth_curve(losses.get("step", []), losses.get(key, []), max_points=400)
+        fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines", line=dict(color=colour, width=1.6)), row=row, col=1)
+    if len(losses.get("recon", [])):  # the first steps' losses (500+) would flatten the rest of the curve
+        recon = np.asarray(losses["recon"], dtype=float)
+        recon = recon[np.isfinite(recon)]
+        if len(recon):
+            tail = recon[len(recon) // 10 :] if len(recon) > 20 else recon
+            fig.update_yaxes(range=[float(np.min(recon)) * 0.97, float(np.percentile(tail, 99)) * 1.15 + 1], row=1, col=1)
+    if marker_step is not None:
+        for row in range(1, rows + 1):
+            fig.add_vline(x=marker_step, line=dict(color=STEP_COLOR, width=2), row=row, col=1)
+    fig.update_xaxes(title=_("step"), row=rows, col=1)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), separators=plotly_separators(), showlegend=False)
+    fig.update_layout(uirevision="losses")
+    if empty_note and not len(losses.get("step", [])):
+        fig.add_annotation(
+            text=empty_note, x=0.5, y=0.8, xref="paper", yref="paper", showarrow=False, font=dict(color="#888", size=14)
+        )
+    return fig
+
+
+def live_loss_figure(losses: dict, height: int = 330, empty_note: str | None = None) -> go.Figure:
+    """The live VAE's losses: reconstruction, KL and the total the optimiser follows (reconstruction + β·KL)."""
+    from core.gan.live import smooth_curve
+
+    fig = loss_curves(losses, height=height, empty_note=empty_note)
+    x, y = smooth_curve(losses.get("step", []), losses.get("loss", []), max_points=400)
+    fig.add_trace(
+        go.Scatter(x=x, y=y, name=_("total (reconstruction + β·KL)"), mode="lines", line=dict(color=TOTAL_COLOR, width=1, dash="dot")),
+        row=1,
+        col=1,
+    )
+    fig.update_layout(showlegend=True, legend=dict(orientation="h", y=-0.18, yanchor="top", x=0))
+    return fig
+
+
+def replay_moment(replay, i: int, lo, hi, *, title: str | None = None, height: int = 420) -> dict:
+    """Everything the replay draws of one recorded moment i of one model (scripts/_bench_vae.py times it): the map of
+    the fixed test digits, the decoder's drawings at the fixed grid of latent points, the reconstructions (the
+    digits above, their reconstructions below) and the loss curves with the moment marked."""
+    from figures.pictures import image_grid
+
+    m = replay.moments[i]
+    side = int(round(len(m["grid"]) ** 0.5))
+    return {
+        "moment": m,
+        "map": training_map(m["mu"], m["labels"], lo, hi, index=replay.indices, title=title, height=height),
+        "grid": image_grid(m["grid"], ncols=side, pad=1),
+        "recons": image_grid(torch.cat([replay.originals, m["recons"]]), ncols=len(replay.originals), pad=1),
+        "losses": loss_curves(replay.losses, marker_step=m["step"], variational=replay.variational, height=260),
+    }

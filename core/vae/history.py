@@ -122,7 +122,7 @@ class VAEHistory:
         self.moments = Replay.from_tensors(t).moments
 
 
-@dataclass
+@dataclass(eq=False)  # one loaded history is one object (pages key caches on it)
 class Replay:
     """A recorded training as the page reads it: the moments, and what stays fixed across them."""
 
@@ -133,6 +133,11 @@ class Replay:
     grid_z: torch.Tensor  # (GRID*GRID, 2): the latent points the grid decodes
     grid_span: float
     losses: dict[str, list[float]] = field(default_factory=dict)  # every step: step, loss, recon, kl
+
+    @property
+    def variational(self) -> bool:
+        """A VAE has a KL term; the plain autoencoder's is zero all along."""
+        return any(m["kl"] > 0 for m in self.moments)
 
     @classmethod
     def from_tensors(cls, t: dict[str, torch.Tensor]) -> Replay:
