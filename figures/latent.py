@@ -343,49 +343,83 @@ def training_extent(mus, floor: float = 3.0) -> tuple[torch.Tensor, torch.Tensor
 
 
 def training_map(mu, labels, lo, hi, *, index=None, title: str | None = None, height: int = 440) -> go.Figure:
-    """A map of the fixed test digits' mu at one moment (the axes stay put while the points move)."""
-    fig = points_figure(mu, labels, lo, hi, size=3, opacity=0.7, height=height, index=index)
-    for axis in (fig.layout.xaxis, fig.layout.yaxis):
-        axis.zeroline, axis.zerolinecolor = True, "#dddddd"  # the origin: where the KL term pulls
-    fig.update_layout(dragmode=False, clickmode="none", uirevision="map")
+    """A map of the fixed test digits' mu at one moment (the axes stay put while the points move): one trace per digit.
+    Built from plain dicts in one go (Plotly checks them once): the replay redraws two of these per moment."""
+    mu, labels = np.asarray(mu, dtype=np.float32), np.asarray(labels)
+    index = np.arange(len(mu)) if index is None else np.asarray(index)
+    hover = "<br>z = " + hover_point() + "<extra></extra>"
+    traces = []
+    for d in range(10):
+        idx = np.flatnonzero(labels == d)
+        traces.append(
+            dict(
+                type="scattergl",
+                x=mu[idx, 0],
+                y=mu[idx, 1],
+                mode="markers",
+                name=str(d),
+                customdata=index[idx],
+                marker=dict(size=3, color=COLORS[d], opacity=0.7),
+                hovertemplate=_("a {digit} (test digit #{index})").format(digit=d, index="%{customdata}") + hover,
+            )
+        )
+    # equal scales, so distances on screen are distances in latent space; the origin marked: where the KL term pulls
+    axis = dict(zeroline=True, zerolinecolor="#dddddd", showgrid=False, constrain="domain")
+    layout = dict(
+        height=height,
+        margin=dict(MARGIN, t=70) if title else MARGIN,
+        legend=dict(LEGEND, title=dict(text=_("digit"))),
+        separators=plotly_separators(),
+        dragmode=False,
+        uirevision="map",
+        xaxis=dict(axis, range=[float(lo[0]), float(hi[0])], title=dict(text="z1"), constraintoward="left"),
+        yaxis=dict(
+            axis, range=[float(lo[1]), float(hi[1])], title=dict(text="z2"), constraintoward="top", scaleanchor="x", scaleratio=1
+        ),
+    )
     if title:
-        fig.update_layout(title=dict(text=title, x=0, y=0.99, yanchor="top", font=dict(size=14)), margin=dict(MARGIN, t=70))
-    return fig
+        layout["title"] = dict(text=title, x=0, y=0.99, yanchor="top", font=dict(size=14))
+    return go.Figure(dict(data=traces, layout=layout))
 
 
 def loss_curves(
     losses: dict, *, marker_step: int | None = None, variational: bool = True, height: int = 300, empty_note=None
 ) -> go.Figure:
     """The loss split in two, step by step (smoothed): reconstruction (nats per image) above, the KL term below;
-    for the autoencoder only the reconstruction. A red line marks the moment shown."""
-    from plotly.subplots import make_subplots
-
+    for the autoencoder only the reconstruction. A red line marks the moment shown. Plain dicts, as training_map."""
     from core.gan.live import smooth_curve
 
     rows = 2 if variational else 1
-    titles = (_("Reconstruction (nats/image)"), _("KL to N(0, I) (nats/image)"))[:rows]
-    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.14, subplot_titles=titles)
-    lines = [("recon", _("reconstruction"), RECON_COLOR, 1)] + ([("kl", _("KL"), KL_COLOR, 2)] if variational else [])
-    for key, name, colour, row in lines:
+    gap = 0.14
+    domains = [[0.5 + gap / 2, 1.0], [0.0, 0.5 - gap / 2]] if rows == 2 else [[0.0, 1.0]]
+    titles = (_("Reconstruction (nats/image)"), _("KL to N(0, I) (nats/image)"))
+    lines = [("recon", _("reconstruction"), RECON_COLOR), ("kl", _("KL"), KL_COLOR)][:rows]
+    traces, margin = [], dict(l=10, r=10, t=30, b=10)
+    layout = dict(height=height, margin=margin, separators=plotly_separators(), showlegend=False, uirevision="losses")
+    layout.update(annotations=[], shapes=[])
+    for row, (key, name, colour) in enumerate(lines, start=1):
+        x_id, y_id = ("x", "y") if row == 1 else (f"x{row}", f"y{row}")
         x, y = smooth_curve(losses.get("step", []), losses.get(key, []), max_points=400)
-        fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines", line=dict(color=colour, width=1.6)), row=row, col=1)
-    if len(losses.get("recon", [])):  # the first steps' losses (500+) would flatten the rest of the curve
-        recon = np.asarray(losses["recon"], dtype=float)
-        recon = recon[np.isfinite(recon)]
-        if len(recon):
-            tail = recon[len(recon) // 10 :] if len(recon) > 20 else recon
-            fig.update_yaxes(range=[float(np.min(recon)) * 0.97, float(np.percentile(tail, 99)) * 1.15 + 1], row=1, col=1)
-    if marker_step is not None:
-        for row in range(1, rows + 1):
-            fig.add_vline(x=marker_step, line=dict(color=STEP_COLOR, width=2), row=row, col=1)
-    fig.update_xaxes(title=_("step"), row=rows, col=1)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), separators=plotly_separators(), showlegend=False)
-    fig.update_layout(uirevision="losses")
+        line = dict(color=colour, width=1.6)
+        traces.append(dict(type="scatter", x=x, y=y, name=name, mode="lines", line=line, xaxis=x_id, yaxis=y_id))
+        bottom = row == rows  # the step axis is written under the lowest chart only
+        x_axis = dict(anchor=y_id, showticklabels=bottom, **({"title": dict(text=_("step"))} if bottom else {}))
+        layout["xaxis" + x_id[1:]] = x_axis if row == 1 else dict(x_axis, matches="x")
+        layout["yaxis" + y_id[1:]] = dict(domain=domains[row - 1], anchor=x_id)
+        title = dict(text=titles[row - 1], x=0.5, y=domains[row - 1][1], yanchor="bottom", showarrow=False)
+        layout["annotations"].append(dict(title, xref="paper", yref="paper"))
+        if marker_step is not None:
+            mark = dict(type="line", x0=marker_step, x1=marker_step, xref=x_id, y0=0, y1=1, yref=f"{y_id} domain")
+            layout["shapes"].append(dict(mark, line=dict(color=STEP_COLOR, width=2)))
+    recon = np.asarray(losses.get("recon", []), dtype=float)
+    recon = recon[np.isfinite(recon)]
+    if len(recon):  # the first steps' losses (500+) would flatten the rest of the curve
+        tail = recon[len(recon) // 10 :] if len(recon) > 20 else recon
+        layout["yaxis"]["range"] = [float(np.min(recon)) * 0.97, float(np.percentile(tail, 99)) * 1.15 + 1]
     if empty_note and not len(losses.get("step", [])):
-        fig.add_annotation(
-            text=empty_note, x=0.5, y=0.8, xref="paper", yref="paper", showarrow=False, font=dict(color="#888", size=14)
-        )
-    return fig
+        note = dict(x=0.5, y=0.8, xref="paper", yref="paper", showarrow=False, font=dict(color="#888", size=14))
+        layout["annotations"].append(dict(text=empty_note, **note))
+    return go.Figure(dict(data=traces, layout=layout))
 
 
 def live_loss_figure(losses: dict, height: int = 330, empty_note: str | None = None) -> go.Figure:
@@ -394,11 +428,8 @@ def live_loss_figure(losses: dict, height: int = 330, empty_note: str | None = N
 
     fig = loss_curves(losses, height=height, empty_note=empty_note)
     x, y = smooth_curve(losses.get("step", []), losses.get("loss", []), max_points=400)
-    fig.add_trace(
-        go.Scatter(x=x, y=y, name=_("total (reconstruction + β·KL)"), mode="lines", line=dict(color=TOTAL_COLOR, width=1, dash="dot")),
-        row=1,
-        col=1,
-    )
+    total = dict(type="scatter", x=x, y=y, name=_("total (reconstruction + β·KL)"), mode="lines")
+    fig.add_trace(dict(total, line=dict(color=TOTAL_COLOR, width=1, dash="dot"), xaxis="x", yaxis="y"))
     fig.update_layout(showlegend=True, legend=dict(orientation="h", y=-0.18, yanchor="top", x=0))
     return fig
 

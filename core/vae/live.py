@@ -210,12 +210,22 @@ class LiveVAE:
         return out
 
 
-def train_vae_live(beta: float, seconds: float, seed: int = 0, data: VAEData | None = None) -> tuple[VAE, dict]:
+def train_vae_live(
+    beta: float, seconds: float, seed: int = 0, data: VAEData | None = None, curve_at: tuple[float, ...] = ()
+) -> tuple[VAE, dict]:
     """The live tab's loop, alone for a wall-clock budget: (model, {test_loss, recon, kl, steps}) on the 2,000
-    fixed test digits. The benchmark measures the live tab with this."""
+    fixed test digits. With curve_at (seconds of training), "curve" also holds the test loss at those times; the
+    time spent measuring is not counted as training. scripts/_bench_vae_live.py measures the live tab with this."""
     live = LiveVAE(data or mnist_vae_data(), beta=beta, seed=seed)
-    start = time.perf_counter()
-    while time.perf_counter() - start < seconds and live.problem is None:
+    trained, curve, marks = 0.0, [], sorted(t for t in curve_at if t < seconds)
+    while trained < seconds and live.problem is None:
+        start = time.perf_counter()
         live.train_step()
+        trained += time.perf_counter() - start
+        if marks and trained >= marks[0]:
+            curve.append({"seconds": marks.pop(0), "steps": live.steps, **live.test_loss()})
     test = live.test_loss()
-    return live.model.eval(), {"test_loss": test["loss"], "recon": test["recon"], "kl": test["kl"], "steps": live.steps}
+    out = {"test_loss": test["loss"], "recon": test["recon"], "kl": test["kl"], "steps": live.steps}
+    if curve_at:
+        out["curve"] = curve + [{"seconds": seconds, "steps": live.steps, **test}]
+    return live.model.eval(), out
