@@ -559,7 +559,7 @@ def test_live_step_beta_and_reset(live_tab):
     at.button(key="vae_step").click().run()
     no_errors(at)
     assert at.session_state["live_vae"].steps == 1 and "**Step 1**" in markdown_text(at)
-    at.slider(key="vae_beta").set_value(0.0).run()
+    at.select_slider(key="vae_beta").set_value(0.0).run()
     no_errors(at)
     assert at.session_state["live_vae"].beta == 0.0
     at.button(key="vae_step").click().run()

@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages._ui import compute, hold, in_language, load, lost_run_notice, prose, remember_run, session_owner
 from app_pages.gan.common import BUTTONS, LR_CHOICES, learning_rate, problem_text, redrawn
-from app_pages.latent.common import IMG, NO_BAR
+from app_pages.latent.common import NO_BAR
 from app_pages.loaders import load_vae_data, scheduler, trainer_queue
 from core.training.data import DataUnavailableError, data_root
 from core.vae.live import BETA_RANGE, LIVE_LR, LiveVAE, VAEData, mnist_vae_data, shipped_vae_data
@@ -17,6 +17,8 @@ from figures.pictures import image_grid
 from i18n import N_, _, language, ngettext, number
 
 TICK_S = 2.0  # the map is redrawn every few seconds while it trains
+BETAS = [round(BETA_RANGE[0] + i / 10, 1) for i in range(round(10 * (BETA_RANGE[1] - BETA_RANGE[0])) + 1)]  # 0.0, 0.1 … 4.0
+SAMPLES_PX = 300  # the 6 x 6 samples, at about twice their size
 HELP = {  # tooltips, shown with _()
     "step": N_("Exactly one optimiser step on one batch of 128 digits."),
     "reset": N_("Throw this VAE away and start again from fresh random weights."),
@@ -102,8 +104,10 @@ def controls(live: LiveVAE, on_reset) -> None:
             tip = _(HELP[name]) if name in HELP else None
             row.button(_(label), icon=f":material/{icon}:", key=f"vae_{name}", on_click=click, help=tip, **options)
         left, right = st.columns(2)
-        low, high = BETA_RANGE
-        beta = left.slider(_("β: the weight of the KL term"), low, high, float(live.beta), 0.1, key="vae_beta", help=_(HELP["beta"]))
+        shown = in_language(lambda b: number(b, 1))  # 1.5 / 1,5
+        beta = left.select_slider(
+            _("β: the weight of the KL term"), BETAS, live.beta, format_func=shown, key="vae_beta", help=_(HELP["beta"])
+        )
         lr = right.select_slider(_("Learning rate"), LR_CHOICES, live.lr, format_func=in_language(learning_rate), key="vae_lr")
     if beta != live.beta or lr != live.lr:  # applied between two steps, in this session's turn
         queue.touch(live)
@@ -166,7 +170,7 @@ def show(ctx) -> None:
             _("μ of {n} fixed test digits, redrawn every few seconds (β now: {beta})").format(n=n, beta=number(view["beta"], 1))
         )
         right.plotly_chart(charts["losses"], key="vae_losses", config=NO_BAR)
-        right.image(charts["samples"], caption=_("Decoded from 36 fixed draws of N(0, I)"), **IMG)
+        right.image(charts["samples"], caption=_("Decoded from 36 fixed draws of N(0, I)"), width=SAMPLES_PX, output_format="PNG")
 
     live_view()
     with st.expander(_("What to look for"), icon=":material/visibility:", expanded=True):

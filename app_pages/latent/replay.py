@@ -10,13 +10,14 @@ import streamlit as st
 
 from app_pages._ui import in_language, load, prose
 from app_pages.gan.common import REPLAY_TICK_S, guarded
-from app_pages.latent.common import IMG, NO_BAR
+from app_pages.latent.common import NO_BAR
 from app_pages.loaders import load_vae_history
 from core.vae.history import HISTORY_NAMES
 from figures import latent as figs
 from i18n import _, number
 
 KEY = "ls_replay_moment"  # the slider: a moment's number, 1 to the last
+GRID_PX = 340  # the decoded grid and the reconstructions, at about their own size
 
 
 _extents: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per loaded history, freed with it
@@ -69,7 +70,7 @@ def show(ctx) -> None:
         for column, (name, replay) in zip(st.columns(2), replays.items()):
             i = at_moment(replay, k, n)
             lo, hi = extent(replay)
-            view = figs.replay_moment(replay, i, lo, hi, title=name)
+            view = figs.replay_moment(replay, i, lo, hi)
             m = view["moment"]
             with column:
                 facts = _("step {step} of {last} · epoch {epoch}").format(
@@ -83,18 +84,12 @@ def show(ctx) -> None:
                     terms = _("reconstruction {recon} nats/image").format(recon=number(m["recon_loss"], 1))
                 st.markdown(f"**{name}** · {facts}  \n{terms}")
                 st.plotly_chart(view["map"], key=f"ls_replay_map_{name}", config=NO_BAR)
-                span = number(replay.grid_span, 0)
-                st.image(
-                    view["grid"],
-                    caption=_("What the decoder draws at a grid of points, z1 and z2 from −{s} to {s}").format(s=span),
-                    **IMG,
-                )
-                st.image(view["recons"], caption=_("Test digits (top) and their reconstructions from μ (bottom)"), **IMG)
+                grid = _("What the decoder draws at a grid of points, z1 and z2 from −{s} to {s}")
+                st.image(view["grid"], caption=grid.format(s=number(replay.grid_span)), width=GRID_PX, output_format="PNG")
+                rebuilt = _("Test digits (top) and their reconstructions from μ (bottom)")
+                st.image(view["recons"], caption=rebuilt, width=GRID_PX, output_format="PNG")
                 st.plotly_chart(view["losses"], key=f"ls_replay_losses_{name}", config=NO_BAR)
 
     replay_view()
-    st.caption(
-        _("The map shows the same {n} test digits at every moment, coloured by their labels.").format(
-            n=number(len(replays[HISTORY_NAMES[0]].indices))
-        )
-    )
+    fixed = number(len(replays[HISTORY_NAMES[0]].indices))
+    st.caption(_("The map shows the same {n} test digits at every moment, coloured by their labels.").format(n=fixed))
