@@ -611,3 +611,18 @@ def test_live_tab_in_portuguese(tiny_mnist, monkeypatch):
     assert not english_shown(at, "latent_space"), english_shown(at, "latent_space")
     open_in_portuguese(at, TABS.index("Replay the training"), "replay")
     assert "passo" in markdown_text(at) and "reconstrução" in markdown_text(at)
+
+
+def test_live_trains_on_the_shipped_digits_when_there_is_no_dataset(page, monkeypatch):
+    from app_pages.latent import live
+    from core.training.data import DataUnavailableError
+
+    def no_data(root):
+        raise DataUnavailableError("no MNIST here")
+
+    monkeypatch.setattr(live, "mnist_for_live", no_data)
+    at = open_tab(page, "Train one live")
+    assert any("1,000 MNIST test digits shipped with the app" in c.value for c in at.caption)
+    at.button(key="vae_step").click().run()
+    no_errors(at)
+    assert at.session_state["live_vae"].steps == 1 and at.session_state["live_vae"].view()["mu"].shape == (1000, 2)
