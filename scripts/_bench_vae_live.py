@@ -1,7 +1,8 @@
 """Watching the latent space form: the live VAE's test loss over wall-clock time and its steps/s, and the time to
 redraw one moment of the recorded trainings' replay.
 
-python scripts/_bench_vae_live.py     # prints the rows; scripts/benchmark.py --only vae_live imports bench_vae_live()
+python scripts/_bench_vae_live.py [curve|replay]   # prints the rows (both parts by default)
+python scripts/benchmark.py --only vae_live         # the same rows in the benchmark's table
 
 Run it alone on the machine, with GENLAB_THREADS=1 for the one worker thread the targets name.
 """
@@ -37,7 +38,7 @@ def live_curve(seconds=CURVE_S, beta: float = 1.0) -> list[dict]:
     rows = [
         row(
             "live-vae",
-            f"test loss after {p['seconds']} s of training (β={beta}, {source}, {threads} threads)",
+            f"test loss after {p['seconds']} s of training, {p['steps']} steps (β={beta}, {source}, {threads} threads)",
             round(p["loss"], 1),
             "nats",
         )
@@ -73,5 +74,9 @@ def bench_vae_live() -> list[dict]:
 
 
 if __name__ == "__main__":
-    for r in bench_vae_live():
+    import sys
+
+    part = sys.argv[1] if len(sys.argv) > 1 else None
+    rows = {"curve": live_curve, "replay": replay_redraw}[part]() if part else bench_vae_live()
+    for r in rows:
         print(f"{r['model']:>8}  {r['metric']:<80} {r['value']:>10} {r['unit']}")
