@@ -16,7 +16,7 @@ from figures import latent as figs
 from figures.pictures import image_grid
 from i18n import N_, _, language, ngettext, number
 
-TICK_S = 2.0  # the map is redrawn every few seconds while it trains
+TICK_S = 3.0  # the map is redrawn every few seconds while it trains (each redraw encodes the 2,000 digits)
 BETAS = [round(BETA_RANGE[0] + i / 10, 1) for i in range(round(10 * (BETA_RANGE[1] - BETA_RANGE[0])) + 1)]  # 0.0, 0.1 … 4.0
 SAMPLES_PX = 300  # the 6 x 6 samples, at about twice their size
 HELP = {  # tooltips, shown with _()
