@@ -4,6 +4,7 @@ files give a friendly message, and in Portuguese every tab reads in Portuguese."
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -518,6 +519,13 @@ def until(condition, timeout: float = 20.0) -> bool:
     return condition()
 
 
+def plotted(values) -> np.ndarray:
+    """A trace's numbers as the browser gets them: a list, or Plotly's typed array (base64 bytes and a dtype)."""
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(values)
+
+
 def test_replay_shows_both_models_at_the_same_moment_and_scrubs(page):
     at = open_tab(page, "Replay the training")
     slider = at.select_slider(key="ls_replay_moment")
@@ -530,7 +538,7 @@ def test_replay_shows_both_models_at_the_same_moment_and_scrubs(page):
         last = replay.moments[-1]["step"]
         assert f"**{name}** · step {last:,} of {last:,}" in text
         mu = replay.moments[-1]["mu"]
-        shown = np.concatenate([np.asarray(t["x"]) for t in chart(at, f"ls_replay_map_{name}")["data"]])
+        shown = np.concatenate([plotted(t["x"]) for t in chart(at, f"ls_replay_map_{name}")["data"]])
         assert sorted(shown.round(4)) == sorted(mu[:, 0].numpy().round(4))  # the map is the recorded μ
     assert "reconstruction" in text and "+ KL" in text
     at.select_slider(key="ls_replay_moment").set_value(1).run()
