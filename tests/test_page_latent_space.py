@@ -634,3 +634,22 @@ def test_live_trains_on_the_shipped_digits_when_there_is_no_dataset(page, monkey
     at.button(key="vae_step").click().run()
     no_errors(at)
     assert at.session_state["live_vae"].steps == 1 and at.session_state["live_vae"].view()["mu"].shape == (1000, 2)
+
+
+def test_a_missing_history_stops_only_the_replay_tab(app, tmp_path, monkeypatch):
+    copy = tmp_path / "weights"
+    shutil.copytree(weights_dir(), copy)
+    (copy / "ae-z2.history.safetensors").unlink()
+    monkeypatch.setenv("GENLAB_WEIGHTS", str(copy))
+    app.switch_page(PAGE).run()
+    at = open_tab_allowing_errors(app, "Replay the training")
+    assert not at.exception
+    message = " ".join(e.value for e in at.error)
+    assert "ae-z2.history.safetensors is missing" in message and "train_vae.py --latent-dim 2 --plain" in message
+    open_tab(at, "Sliders & map")  # the other tabs work
+
+
+def open_tab_allowing_errors(at, label: str):
+    at.session_state["ls_tab"] = label
+    at.run()
+    return at
