@@ -1,9 +1,10 @@
 """Latent Space: what a VAE's latent vector holds, and why its latent space can be sampled from.
 
 Layout only, top to bottom as the learner sees it: the model, the intro, then one call per tab, each tab in its
-own module under app_pages/latent/ (common.py: what they share). The numbers come from core/vae/latent.py, the
-figures from figures/latent.py and the long explanations from text/<language>/latent_*.md. Every word shown goes
-through _() (catalog: i18n/locales/pt_BR/LC_MESSAGES/latent.po).
+own module under app_pages/latent/ (common.py: what they share). The last two watch the latent space form: a
+replay of vae-z2's and ae-z2's recorded trainings, and a 2-D VAE training live in the session on the trainer line.
+The numbers come from core/vae/latent.py, the figures from figures/latent.py and the long explanations from
+text/<language>/latent_*.md. Every word shown goes through _() (catalog: i18n/locales/pt_BR/LC_MESSAGES/latent.po).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._ui import load, prose, show_open_tab
-from app_pages.latent import compare, draw, interpolation, reconstruction, sliders
+from app_pages.latent import compare, draw, interpolation, live, reconstruction, replay, sliders
 from app_pages.latent.common import TABS, Context, glossary_link, on_z_grid
 from app_pages.loaders import load_classifier, load_meta, load_vae, load_vae_data, scheduler
 from core import registry
@@ -94,4 +95,6 @@ ctx = Context(
     classifier_plane=lambda: classifier_plane(name, str(weights_dir())),
 )
 
-show_open_tab(TABS, "ls_tab", [sliders.show, reconstruction.show, interpolation.show, compare.show, draw.show], ctx)
+show_open_tab(
+    TABS, "ls_tab", [sliders.show, reconstruction.show, interpolation.show, compare.show, draw.show, replay.show, live.show], ctx
+)

@@ -22,6 +22,7 @@ from core.serving.janitor import SessionJanitor
 from core.serving.scheduler import Scheduler, get_scheduler
 from core.serving.trainer_queue import TrainerQueue
 from core.training import checkpoint
+from core.vae import history as vae_history
 from core.vae import model as vae
 
 SERVER_ID = uuid.uuid4().hex[:8]  # tells this server process from the one before a restart
@@ -53,6 +54,11 @@ def _vae_data(name: str, directory: str) -> dict[str, torch.Tensor]:
     t = checkpoint.load_tensors(f"{name}.data", Path(directory))
     t["digits"] = t["digits"].float() / 255.0
     return t
+
+
+@st.cache_resource(show_spinner="Loading the VAE's recorded training…")
+def _vae_history(name: str, directory: str) -> vae_history.Replay:
+    return vae_history.load_vae_history(name, Path(directory))
 
 
 @st.cache_resource(show_spinner="Loading the digit classifier…")
@@ -112,6 +118,11 @@ def load_vae(name: str):
 def load_vae_data(name: str) -> dict[str, torch.Tensor]:
     """Test-set latents (mu, labels, kl_per_dim) and sample digits in [0, 1]."""
     return _vae_data(name, _dir())
+
+
+def load_vae_history(name: str) -> vae_history.Replay:
+    """The recorded training of vae-z2 or ae-z2 (core/vae/history.py), shared read-only by every session."""
+    return _vae_history(name, _dir())
 
 
 def load_classifier():

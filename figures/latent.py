@@ -54,9 +54,11 @@ def map_height(lo: torch.Tensor, hi: torch.Tensor, width: int = 520) -> int:
     return int(np.clip(90 + width * float((hi[1] - lo[1]) / (hi[0] - lo[0])), 300, 700))
 
 
-def points_figure(mu, labels, lo, hi, *, size=4, opacity=0.75, max_points=None, height=520) -> go.Figure:
-    """Test-set means mu (N, 2) on the plane [lo, hi], one trace (and legend entry) per digit label."""
+def points_figure(mu, labels, lo, hi, *, size=4, opacity=0.75, max_points=None, height=520, index=None) -> go.Figure:
+    """Test-set means mu (N, 2) on the plane [lo, hi], one trace (and legend entry) per digit label.
+    index: each point's test-digit number when the points are a subset of the test set (else its row)."""
     mu, labels = np.asarray(mu)[:max_points], np.asarray(labels)[:max_points]
+    index = np.arange(len(mu)) if index is None else np.asarray(index)[:max_points]
     fig = go.Figure()
     for d in range(10):
         idx = np.flatnonzero(labels == d)
@@ -67,7 +69,7 @@ def points_figure(mu, labels, lo, hi, *, size=4, opacity=0.75, max_points=None, 
                 y=mu[idx, 1],
                 mode="markers",
                 name=str(d),
-                customdata=idx,
+                customdata=index[idx],
                 selected=style,
                 unselected=style,
                 marker=dict(size=size, color=COLORS[d], opacity=opacity),
@@ -325,3 +327,125 @@ def draws_figure(mu, labels, lo, hi, z) -> go.Figure:
         )
     )
     return fig
+
+
+# --- watching the latent space form: the replay of a recorded training and the VAE training live ---
+
+RECON_COLOR, KL_COLOR, TOTAL_COLOR, STEP_COLOR = "#1f77b4", "#ff7f0e", "#555555", "crimson"
+
+
+def training_extent(mus, floor: float = 3.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """One square plane for maps that change: it holds nearly every point of every map given (mus: a list of (N, 2)),
+    and at least [-floor, floor]^2, N(0, I)'s home, so a VAE's map and an autoencoder's compare at a glance."""
+    reach = max(float(torch.quantile(m.abs().float(), 0.995)) for m in mus)
+    r = max(floor, 1.08 * reach)
+    return torch.tensor([-r, -r]), torch.tensor([r, r])
+
+
+def training_map(mu, labels, lo, hi, *, index=None, title: str | None = None, height: int = 440) -> go.Figure:
+    """A map of the fixed test digits' mu at one moment (the axes stay put while the points move): one trace per digit.
+    Built from plain dicts in one go (Plotly checks them once): the replay redraws two of these per moment."""
+    mu, labels = np.asarray(mu, dtype=np.float32), np.asarray(labels)
+    index = np.arange(len(mu)) if index is None else np.asarray(index)
+    hover = "<br>z = " + hover_point() + "<extra></extra>"
+    traces = []
+    for d in range(10):
+        idx = np.flatnonzero(labels == d)
+        traces.append(
+            dict(
+                type="scattergl",
+                x=mu[idx, 0],
+                y=mu[idx, 1],
+                mode="markers",
+                name=str(d),
+                customdata=index[idx],
+                marker=dict(size=3, color=COLORS[d], opacity=0.7),
+                hovertemplate=_("a {digit} (test digit #{index})").format(digit=d, index="%{customdata}") + hover,
+            )
+        )
+    # equal scales, so distances on screen are distances in latent space; the origin marked: where the KL term pulls
+    axis = dict(zeroline=True, zerolinecolor="#dddddd", showgrid=False, constrain="domain")
+    layout = dict(
+        height=height,
+        margin=dict(MARGIN, t=70) if title else MARGIN,
+        legend=dict(LEGEND, title=dict(text=_("digit"))),
+        separators=plotly_separators(),
+        dragmode=False,
+        uirevision="map",
+        xaxis=dict(axis, range=[float(lo[0]), float(hi[0])], title=dict(text="z1"), constraintoward="left"),
+        yaxis=dict(
+            axis, range=[float(lo[1]), float(hi[1])], title=dict(text="z2"), constraintoward="top", scaleanchor="x", scaleratio=1
+        ),
+    )
+    if title:
+        layout["title"] = dict(text=title, x=0, y=0.99, yanchor="top", font=dict(size=14))
+    return go.Figure(dict(data=traces, layout=layout))
+
+
+def loss_curves(
+    losses: dict, *, marker_step: int | None = None, variational: bool = True, height: int = 300, empty_note=None
+) -> go.Figure:
+    """The loss split in two, step by step (smoothed): reconstruction (nats per image) above, the KL term below;
+    for the autoencoder only the reconstruction. A red line marks the moment shown. Plain dicts, as training_map."""
+    from core.gan.live import smooth_curve
+
+    rows = 2 if variational else 1
+    gap = 0.14
+    domains = [[0.5 + gap / 2, 1.0], [0.0, 0.5 - gap / 2]] if rows == 2 else [[0.0, 1.0]]
+    titles = (_("Reconstruction (nats/image)"), _("KL to N(0, I) (nats/image)"))
+    lines = [("recon", _("reconstruction"), RECON_COLOR), ("kl", _("KL"), KL_COLOR)][:rows]
+    traces, margin = [], dict(l=10, r=10, t=30, b=10)
+    layout = dict(height=height, margin=margin, separators=plotly_separators(), showlegend=False, uirevision="losses")
+    layout.update(annotations=[], shapes=[])
+    for row, (key, name, colour) in enumerate(lines, start=1):
+        x_id, y_id = ("x", "y") if row == 1 else (f"x{row}", f"y{row}")
+        x, y = smooth_curve(losses.get("step", []), losses.get(key, []), max_points=400)
+        line = dict(color=colour, width=1.6)
+        traces.append(dict(type="scatter", x=x, y=y, name=name, mode="lines", line=line, xaxis=x_id, yaxis=y_id))
+        bottom = row == rows  # the step axis is written under the lowest chart only
+        x_axis = dict(anchor=y_id, showticklabels=bottom, **({"title": dict(text=_("step"))} if bottom else {}))
+        layout["xaxis" + x_id[1:]] = x_axis if row == 1 else dict(x_axis, matches="x")
+        layout["yaxis" + y_id[1:]] = dict(domain=domains[row - 1], anchor=x_id)
+        title = dict(text=titles[row - 1], x=0.5, y=domains[row - 1][1], yanchor="bottom", showarrow=False)
+        layout["annotations"].append(dict(title, xref="paper", yref="paper"))
+        if marker_step is not None:
+            mark = dict(type="line", x0=marker_step, x1=marker_step, xref=x_id, y0=0, y1=1, yref=f"{y_id} domain")
+            layout["shapes"].append(dict(mark, line=dict(color=STEP_COLOR, width=2)))
+    recon = np.asarray(losses.get("recon", []), dtype=float)
+    recon = recon[np.isfinite(recon)]
+    if len(recon):  # the first steps' losses (500+) would flatten the rest of the curve
+        tail = recon[len(recon) // 10 :] if len(recon) > 20 else recon
+        layout["yaxis"]["range"] = [float(np.min(recon)) * 0.97, float(np.percentile(tail, 99)) * 1.15 + 1]
+    if empty_note and not len(losses.get("step", [])):
+        note = dict(x=0.5, y=0.8, xref="paper", yref="paper", showarrow=False, font=dict(color="#888", size=14))
+        layout["annotations"].append(dict(text=empty_note, **note))
+    return go.Figure(dict(data=traces, layout=layout))
+
+
+def live_loss_figure(losses: dict, height: int = 330, empty_note: str | None = None) -> go.Figure:
+    """The live VAE's losses: reconstruction, KL and the total the optimiser follows (reconstruction + β·KL)."""
+    from core.gan.live import smooth_curve
+
+    fig = loss_curves(losses, height=height, empty_note=empty_note)
+    x, y = smooth_curve(losses.get("step", []), losses.get("loss", []), max_points=400)
+    total = dict(type="scatter", x=x, y=y, name=_("total (reconstruction + β·KL)"), mode="lines")
+    fig.add_trace(dict(total, line=dict(color=TOTAL_COLOR, width=1, dash="dot"), xaxis="x", yaxis="y"))
+    fig.update_layout(showlegend=True, legend=dict(orientation="h", y=-0.18, yanchor="top", x=0))
+    return fig
+
+
+def replay_moment(replay, i: int, lo, hi, *, title: str | None = None, height: int = 420) -> dict:
+    """Everything the replay draws of one recorded moment i of one model (scripts/_bench_vae.py times it): the map of
+    the fixed test digits, the decoder's drawings at the fixed grid of latent points, the reconstructions (the
+    digits above, their reconstructions below) and the loss curves with the moment marked."""
+    from figures.pictures import image_grid
+
+    m = replay.moments[i]
+    side = int(round(len(m["grid"]) ** 0.5))
+    return {
+        "moment": m,
+        "map": training_map(m["mu"], m["labels"], lo, hi, index=replay.indices, title=title, height=height),
+        "grid": image_grid(m["grid"], ncols=side, pad=1),
+        "recons": image_grid(torch.cat([replay.originals, m["recons"]]), ncols=len(replay.originals), pad=1),
+        "losses": loss_curves(replay.losses, marker_step=m["step"], variational=replay.variational, height=260),
+    }

@@ -2,6 +2,7 @@
 
     python scripts/benchmark.py                      # all sections, printed as a table
     python scripts/benchmark.py --only gpt --json bench.json
+    GENLAB_THREADS=1 python scripts/benchmark.py --only vae_live   # the live VAE and the replay (Latent Space)
 
 Each section lives in scripts/_bench_<model>.py and returns rows
 {"model", "metric", "value", "unit"}. Run on an otherwise idle machine: the figures are wall-clock.
@@ -19,7 +20,7 @@ import torch
 import _common  # noqa: F401  (puts the repo root on sys.path)
 from core.training.device import configure_threads
 
-SECTIONS = ("vae", "gan", "gpt", "gpt_train")
+SECTIONS = ("vae", "gan", "gpt", "gpt_train", "vae_live")
 
 
 def run_section(name: str) -> list[dict]:

@@ -4,9 +4,11 @@ files give a friendly message, and in Portuguese every tab reads in Portuguese."
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -19,12 +21,13 @@ from test_i18n import english_shown, portuguese_app
 from app_pages.drawing import DRAWING, EMPTY
 from app_pages.latent.common import z_step
 from conftest import no_errors
-from core import load_vae, mnist_from_drawing, registry
+from core import load_vae, load_vae_history, mnist_from_drawing, registry
 from core.training.checkpoint import load_tensors, weights_dir
 
 PAGE = "app_pages/latent_space.py"
-TABS = ["Sliders & map", "Reconstruction", "Interpolation", "AE vs VAE", "Draw a digit"]
+TABS = ["Sliders & map", "Reconstruction", "Interpolation", "AE vs VAE", "Draw a digit", "Replay the training", "Train one live"]
 FILES = [f"{n}.{s}" for n in ("vae-z2", "vae-z16", "ae-z2") for s in ("json", "safetensors", "data.safetensors")]
+FILES += ["vae-z2.history.safetensors", "ae-z2.history.safetensors"]
 
 
 @pytest.fixture
@@ -430,7 +433,9 @@ test_i18n.SHOWN_BY.setdefault(
     ("app.py", "app_pages/_ui.py", "app_pages/latent_space.py", "app_pages/latent/", "app_pages/drawing.py", "figures/latent.py",
      "core/vae/", "core/mnist/drawing.py", "core/registry.py", "core/training/checkpoint.py"),
 )  # fmt: skip
-PORTUGUESE_TABS = ["Controles e mapa", "Reconstrução", "Interpolação", "AE vs. VAE", "Desenhe um dígito"]
+PORTUGUESE_TABS = [
+    "Controles e mapa", "Reconstrução", "Interpolação", "AE vs. VAE", "Desenhe um dígito", "Rever o treinamento", "Treinar ao vivo",
+]  # fmt: skip
 
 
 def open_in_portuguese(at, tab: int, where) -> None:
@@ -443,7 +448,10 @@ def open_in_portuguese(at, tab: int, where) -> None:
     assert not english_shown(at, "latent_space"), (where, english_shown(at, "latent_space"))
 
 
-TAB_BUTTONS = ["ls_go_origin", "ls_rec_random", "ls_int_random", "ls_cmp_new", "ls_canvas_clear"]  # one in each tab
+TAB_BUTTONS = ["ls_go_origin", "ls_rec_random", "ls_int_random", "ls_cmp_new", "ls_canvas_clear", "ls_replay_play", "vae_step"]
+
+
+LAST_TAB_DRAW = [5, 6, 0, 1, 2, 3, 4]  # every tab, the Draw tab last (what follows reads it)
 
 
 def test_the_page_in_portuguese_shows_no_english_string_of_the_catalog():
@@ -451,11 +459,15 @@ def test_the_page_in_portuguese_shows_no_english_string_of_the_catalog():
     maps, the path from the drawing), the classifier's map and the AE-vs-VAE scores."""
     at = portuguese_app("latent_space")
     assert [t.label for t in at.tabs] == PORTUGUESE_TABS
-    assert "perda de teste 142,9 nats/imagem (reconstrução 136,2 + KL 6,7) · 20 épocas" in at.caption[0].value
+    meta = json.loads((weights_dir() / "vae-z2.json").read_text())
+    m = meta["metrics"]
+    figures = [f"{v:.1f}".replace(".", ",") for v in (m["test_loss"], m["test_recon"], m["test_kl"])]
+    expected = "perda de teste {} nats/imagem (reconstrução {} + KL {}) · {} épocas".format(*figures, meta["epochs"])
+    assert expected in at.caption[0].value
     for name in ("vae-z2", "vae-z16", "ae-z2"):
         at.radio(key="ls_model").set_value(name).run()
         at.session_state[DRAWING] = None  # nothing drawn yet: the Draw tab's note
-        for tab in range(len(TABS)):
+        for tab in LAST_TAB_DRAW:
             open_in_portuguese(at, tab, (name, "no drawing"))
         assert [i.value for i in at.info] == ["Desenhe um dígito primeiro: a área de desenho está vazia."]
         at.session_state[DRAWING] = shipped_digit(0, name)[0]
@@ -465,7 +477,7 @@ def test_the_page_in_portuguese_shows_no_english_string_of_the_catalog():
         at.button(key="ls_draw_to_path").click().run()  # the interpolation from the drawing
         assert at.session_state["ls_tab"] == "Interpolação"
         assert any(m.value.startswith("**Do seu desenho até um") for m in at.markdown)
-        for tab in range(len(TABS)):
+        for tab in LAST_TAB_DRAW:
             open_in_portuguese(at, tab, (name, "drawing"))
         at.session_state["ls_int_drawn"] = False
     at.radio(key="ls_model").set_value("vae-z2").run()
@@ -493,3 +505,160 @@ def test_switching_language_keeps_the_page_as_the_visitor_left_it():
     assert [t.label for t in at.tabs] == TABS and at.session_state["ls_tab"] == "Interpolation"
     assert at.radio(key="ls_model").value == "ae-z2" and at.slider(key="ls_int_steps").value == 5
     assert at.radio(key="ls_int_method_ae-z2").value == "spherical" and at.radio(key="ls_int_method_ae-z2").options[1] == "spherical"
+
+
+# --- watching the latent space form: the replay and the live VAE ---
+
+
+def open_tab(at, label: str):
+    at.session_state["ls_tab"] = label
+    at.run()
+    no_errors(at)
+    return at
+
+
+def markdown_text(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def until(condition, timeout: float = 20.0) -> bool:
+    end = time.monotonic() + timeout
+    while not condition() and time.monotonic() < end:
+        time.sleep(0.02)
+    return condition()
+
+
+def plotted(values) -> np.ndarray:
+    """A trace's numbers as the browser gets them: a list, or Plotly's typed array (base64 bytes and a dtype)."""
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(values)
+
+
+def test_replay_shows_both_models_at_the_same_moment_and_scrubs(page):
+    at = open_tab(page, "Replay the training")
+    slider = at.select_slider(key="ls_replay_moment")
+    n = len(slider.options)
+    assert n >= 30 and slider.value == n  # first visit: the finished models
+    assert slider.options[0] == f"moment 1 of {n}"
+    replays = {name: load_vae_history(name) for name in ("vae-z2", "ae-z2")}
+    text = markdown_text(at)
+    for name, replay in replays.items():
+        last = replay.moments[-1]["step"]
+        assert f"**{name}** · step {last:,} of {last:,}" in text
+        mu = replay.moments[-1]["mu"]
+        shown = np.concatenate([plotted(t["x"]) for t in chart(at, f"ls_replay_map_{name}")["data"]])
+        assert sorted(shown.round(4)) == sorted(mu[:, 0].numpy().round(4))  # the map is the recorded μ
+    assert "reconstruction" in text and "+ KL" in text
+    at.select_slider(key="ls_replay_moment").set_value(1).run()
+    no_errors(at)
+    assert "**vae-z2** · step 0 of" in markdown_text(at) and "**ae-z2** · step 0 of" in markdown_text(at)
+    assert len([i for i in at.image]) >= 4  # a grid and the reconstructions for each model
+
+
+def test_replay_play_starts_from_the_beginning_and_pauses(page):
+    at = open_tab(page, "Replay the training")
+    at.button(key="ls_replay_play").click().run()
+    no_errors(at)
+    assert at.session_state["ls_replay_playing"] and at.session_state["ls_replay_moment"] == 2  # from 1, one step on
+    at.button(key="ls_replay_play").click().run()
+    assert not at.session_state["ls_replay_playing"]
+
+
+@pytest.fixture
+def live_tab(page, tiny_mnist, monkeypatch):
+    monkeypatch.setenv("GENLAB_DATA", str(tiny_mnist))
+    return open_tab(page, "Train one live")
+
+
+def test_live_step_beta_and_reset(live_tab):
+    at = live_tab
+    assert any("MNIST's 256 training digits" in c.value for c in at.caption)
+    notes = [a["text"] for a in chart(at, "vae_losses")["layout"]["annotations"]]
+    assert "**Step 0**" in markdown_text(at) and "No steps yet: press Start or Step." in notes
+    at.button(key="vae_step").click().run()
+    no_errors(at)
+    assert at.session_state["live_vae"].steps == 1 and "**Step 1**" in markdown_text(at)
+    at.select_slider(key="vae_beta").set_value(0.0).run()
+    no_errors(at)
+    assert at.session_state["live_vae"].beta == 0.0
+    at.button(key="vae_step").click().run()
+    assert at.session_state["live_vae"].losses["beta"] == [1.0, 0.0]
+    at.button(key="vae_reset").click().run()
+    no_errors(at)
+    live = at.session_state["live_vae"]
+    assert live.steps == 0 and live.beta == 0.0 and "**Step 0**" in markdown_text(at)  # a fresh VAE, the β chosen
+
+
+def test_live_start_trains_on_the_line_and_pause_stops_it(live_tab):
+    at = live_tab
+    at.button(key="vae_start").click().run()
+    no_errors(at)
+    live = at.session_state["live_vae"]
+    assert live.running and until(lambda: live.steps > 2)
+    at.run()
+    assert "steps/s (last 10 s)" in markdown_text(at)
+    at.button(key="vae_pause").click().run()
+    no_errors(at)
+    steps = live.steps
+    at.run()
+    assert not live.running and live.steps == steps
+
+
+def test_live_nan_loss_pauses_with_a_message_and_reset_recovers(live_tab):
+    at = live_tab
+    live = at.session_state["live_vae"]
+    live.next_batch = lambda: torch.full((16, 1, 28, 28), float("nan"))
+    at.button(key="vae_step").click().run()
+    assert not at.exception
+    assert any("Training paused" in e.value and "not a number" in e.value for e in at.error)
+    assert at.button(key="vae_start").disabled
+    at.button(key="vae_reset").click().run()
+    no_errors(at)
+    assert at.session_state["live_vae"].problem is None
+
+
+def test_live_tab_in_portuguese(tiny_mnist, monkeypatch):
+    monkeypatch.setenv("GENLAB_DATA", str(tiny_mnist))
+    at = portuguese_app("latent_space")
+    open_in_portuguese(at, TABS.index("Train one live"), "live")
+    at.button(key="vae_step").click().run()
+    no_errors(at)
+    assert "**Passo 1**" in markdown_text(at) and "os 256 dígitos de treinamento do MNIST" in " ".join(c.value for c in at.caption)
+    assert not english_shown(at, "latent_space"), english_shown(at, "latent_space")
+    open_in_portuguese(at, TABS.index("Replay the training"), "replay")
+    assert "passo" in markdown_text(at) and "reconstrução" in markdown_text(at)
+
+
+def test_live_trains_on_the_shipped_digits_when_there_is_no_dataset(page, monkeypatch):
+    from app_pages.latent import live
+    from core.training.data import DataUnavailableError
+
+    def no_data(root):
+        raise DataUnavailableError("no MNIST here")
+
+    monkeypatch.setattr(live, "mnist_for_live", no_data)
+    at = open_tab(page, "Train one live")
+    assert any("1,000 MNIST test digits shipped with the app" in c.value for c in at.caption)
+    at.button(key="vae_step").click().run()
+    no_errors(at)
+    assert at.session_state["live_vae"].steps == 1 and at.session_state["live_vae"].view()["mu"].shape == (1000, 2)
+
+
+def test_a_missing_history_stops_only_the_replay_tab(app, tmp_path, monkeypatch):
+    copy = tmp_path / "weights"
+    shutil.copytree(weights_dir(), copy)
+    (copy / "ae-z2.history.safetensors").unlink()
+    monkeypatch.setenv("GENLAB_WEIGHTS", str(copy))
+    app.switch_page(PAGE).run()
+    at = open_tab_allowing_errors(app, "Replay the training")
+    assert not at.exception
+    message = " ".join(e.value for e in at.error)
+    assert "ae-z2.history.safetensors is missing" in message and "train_vae.py --latent-dim 2 --plain" in message
+    open_tab(at, "Sliders & map")  # the other tabs work
+
+
+def open_tab_allowing_errors(at, label: str):
+    at.session_state["ls_tab"] = label
+    at.run()
+    return at

@@ -13,7 +13,9 @@ import torch
 from conftest import ROOT
 from core.mnist.classifier import ClassifierConfig, DigitClassifier
 from core.training.checkpoint import MissingWeightsError, load_tensors
+from core.training.data import load_mnist
 from core.vae import latent
+from core.vae.history import load_vae_history
 from core.vae.model import VAE, VAEConfig, encode_all, evaluate, kl_per_dim, load_vae, reparameterize, train_epoch, vae_loss
 
 
@@ -160,7 +162,7 @@ def test_train_script_smoke_run_writes_loadable_weights(tiny_mnist, tmp_path, pl
     finally:
         shutil.rmtree(ROOT / "runs" / run_name, ignore_errors=True)
     assert done.returncode == 0, done.stderr[-2000:]
-    for suffix in ("safetensors", "json", "data.safetensors"):
+    for suffix in ("safetensors", "json", "data.safetensors", "history.safetensors"):
         (out / f"{run_name}.{suffix}").rename(out / f"{name}.{suffix}")
 
     model = load_vae(name, out)
@@ -169,6 +171,12 @@ def test_train_script_smoke_run_writes_loadable_weights(tiny_mnist, tmp_path, pl
     side = load_tensors(f"{name}.data", out)
     assert side["mu"].shape == (64, 2) and side["labels"].shape == (64,)  # the fixture's 64 test digits
     assert side["kl_per_dim"].shape == (2,) and side["digits"].dtype == torch.uint8
+    # the recorded training ends with the model that ships: its map is that model's encoding of the fixed digits
+    replay = load_vae_history(name, out)
+    assert [m["step"] for m in replay.moments][0] == 0 and replay.moments[-1]["step"] == 2
+    assert replay.variational is not plain and len(replay.indices) == 64
+    mu, _ = encode_all(model, load_mnist(False, tiny_mnist)[0][replay.indices])
+    assert torch.allclose(replay.moments[-1]["mu"], mu, atol=1e-5)
 
 
 # --- core/latent.py: sliders and clicks -----------------------------------------------------------

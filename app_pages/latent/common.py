@@ -16,7 +16,15 @@ from i18n import N_, _, percent
 
 # Plain words: a tab's label is its value in the URL (?ls_tab=Interpolation); _ui.show_open_tab shows them translated
 # and a Portuguese link opens the same tab.
-TABS = [N_("Sliders & map"), N_("Reconstruction"), N_("Interpolation"), N_("AE vs VAE"), N_("Draw a digit")]
+TABS = [
+    N_("Sliders & map"),
+    N_("Reconstruction"),
+    N_("Interpolation"),
+    N_("AE vs VAE"),
+    N_("Draw a digit"),
+    N_("Replay the training"),
+    N_("Train one live"),
+]
 GLOSSARY = dict(page="app_pages/glossary.py", icon=":material/menu_book:")  # label: _("Glossary"), where shown
 NO_BAR, MAP_BAR = {"displayModeBar": False}, {"displayModeBar": False, "scrollZoom": True}
 PNG = dict(mime="image/png", icon=":material/download:", on_click="ignore")  # a download needs no rerun

@@ -125,6 +125,35 @@ def vae_loss(logits, x, mu, logvar, beta: float = 1.0):
     return recon + beta * kl, recon, kl
 
 
+def draw_noise(vae: VAE, n: int, generator: torch.Generator, device=None, dtype=torch.float32):
+    """A batch's standard normal noise eps (None for the autoencoder, which decodes mu)."""
+    if not vae.variational:
+        return None
+    return torch.randn((n, vae.latent_dim), generator=generator, device=device, dtype=dtype)
+
+
+def train_step(model: VAE, optimizer, x, eps=None, accum: int = 1) -> dict:
+    """One optimiser step on the batch x with its noise eps; returns the batch's mean loss terms.
+
+    The KL weight is the model's cfg.beta, read at every step: the live page turns it while training.
+    `accum` splits the batch into micro-batches (the gradients add up to the whole batch's).
+    """
+    vae = unwrap(model)
+    noise = eps.chunk(accum) if eps is not None else [None] * accum
+
+    def terms(xb, e):
+        logits, mu, logvar = model(xb, eps=e)
+        return vae_loss(logits, xb, mu, logvar, vae.cfg.beta)  # (loss, recon, kl)
+
+    optimizer.zero_grad(set_to_none=True)
+    parts = torch.zeros(3)
+    for loss, recon, kl in backward_in_micro_batches(model, zip(x.chunk(accum), noise), terms, accum):
+        parts += torch.tensor([loss.item(), recon.item(), kl.item()])
+    optimizer.step()
+    loss, recon, kl = (parts / accum).tolist()
+    return {"loss": loss, "recon": recon, "kl": kl}
+
+
 def train_epoch(
     model: VAE,
     optimizer,
@@ -138,6 +167,7 @@ def train_epoch(
 ) -> dict:
     """One pass over `images` (N, 1, 28, 28); returns mean loss terms (of this process's rows).
 
+    on_step(step, stats) is called after each step (step counts from 1 within the pass).
     For DDP (`model` wrapped, `mine` keeping this rank's rows of a global tensor): every rank
     draws the same batch and noise from `generator` and trains on its rows, so the ranks together
     take the step one process would. `accum` splits those rows into micro-batches.
@@ -148,26 +178,13 @@ def train_epoch(
     totals = torch.zeros(3)
     steps = 0
     for idx in batches(len(images), batch_size, generator):
-        x, eps = images[keep(idx)], [None] * accum
-        if vae.variational:  # the whole batch's noise, drawn as one process's forward pass draws it
-            eps = keep(torch.randn((len(idx), vae.latent_dim), generator=generator, device=images.device, dtype=images.dtype)).chunk(
-                accum
-            )
-
-        def terms(xb, e):
-            logits, mu, logvar = model(xb, eps=e)
-            return vae_loss(logits, xb, mu, logvar, vae.cfg.beta)  # (loss, recon, kl)
-
-        optimizer.zero_grad(set_to_none=True)
-        parts = torch.zeros(3)
-        for loss, recon, kl in backward_in_micro_batches(model, zip(x.chunk(accum), eps), terms, accum):
-            parts += torch.tensor([loss.item(), recon.item(), kl.item()])
-        optimizer.step()
-        parts /= accum
-        totals += parts
+        # the whole batch's noise, drawn as one process's forward pass draws it
+        eps = draw_noise(vae, len(idx), generator, images.device, images.dtype)
+        stats = train_step(model, optimizer, images[keep(idx)], keep(eps) if eps is not None else None, accum)
+        totals += torch.tensor([stats["loss"], stats["recon"], stats["kl"]])
         steps += 1
         if on_step:
-            on_step(steps, parts[0].item())
+            on_step(steps, stats)
         if max_steps and steps >= max_steps:
             break
     loss, recon, kl = (totals / max(steps, 1)).tolist()

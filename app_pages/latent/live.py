@@ -1,0 +1,177 @@
+"""The Train one live tab: a fresh 2-D VAE training in this session, on the server's one line of live trainers,
+redrawn on a timer while it trains: the map of fixed test digits, the loss split into reconstruction and KL, and
+samples decoded from N(0, I). The β dial weighs the KL term, changeable while it trains."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages._ui import compute, hold, in_language, load, lost_run_notice, prose, remember_run, session_owner
+from app_pages.gan.common import BUTTONS, LR_CHOICES, learning_rate, problem_text, redrawn
+from app_pages.latent.common import NO_BAR
+from app_pages.loaders import load_vae_data, scheduler, trainer_queue
+from core.training.data import DataUnavailableError, data_root
+from core.vae.live import BETA_RANGE, LIVE_LR, LiveVAE, VAEData, mnist_vae_data, shipped_vae_data
+from figures import latent as figs
+from figures.pictures import image_grid
+from i18n import N_, _, language, ngettext, number
+
+TICK_S = 3.0  # the map is redrawn every few seconds while it trains (each redraw encodes the 2,000 digits)
+BETAS = [round(BETA_RANGE[0] + i / 10, 1) for i in range(round(10 * (BETA_RANGE[1] - BETA_RANGE[0])) + 1)]  # 0.0, 0.1 … 4.0
+SAMPLES_PX = 300  # the 6 x 6 samples, at about twice their size
+HELP = {  # tooltips, shown with _()
+    "step": N_("Exactly one optimiser step on one batch of 128 digits."),
+    "reset": N_("Throw this VAE away and start again from fresh random weights."),
+    "beta": N_("0: a plain autoencoder's loss. 1: the VAE. Above 1: a stronger pull towards N(0, I)."),
+}
+
+
+@st.cache_resource(show_spinner=_("Loading MNIST for live training…"))  # the same source in every language: one cache
+def mnist_for_live(root: str) -> VAEData:
+    return mnist_vae_data(root)  # read-only and shared: every session draws from the same tensors
+
+
+def live_data() -> VAEData:
+    """MNIST from the data root if present (or downloadable), else the test digits shipped in vae-z2.data."""
+    try:
+        return mnist_for_live(str(data_root()))
+    except DataUnavailableError:
+        return shipped_vae_data(load(load_vae_data, "vae-z2"))
+
+
+def new_live(data: VAEData, seed: int, beta: float = 1.0, lr: float = LIVE_LR) -> LiveVAE:
+    return hold(compute(LiveVAE, data, beta=beta, seed=seed, lr=lr, owner=session_owner()))
+
+
+def status_line(live: LiveVAE) -> str:
+    """Step count and what the VAE is doing: training (and how fast), waiting in line (how long), paused.
+    In English it keeps the words a load test reads: "Step 1,234", "steps/s", "queued", "ahead of you"."""
+    queue = trainer_queue()
+    state, place, steps = queue.state(live), queue.place(live), _("**Step {n}**").format(n=number(live.steps))
+    if state == "training":
+        rate = _("training · {rate} steps/s (last {window} s)").format(
+            rate=number(live.steps_per_second, 1), window=number(live.rate_window_s)
+        )
+        return f"{steps} · :green[:material/fiber_manual_record:] {rate}"
+    if state == "waiting" and place:
+        ahead, seconds = place[0], number(place[1])
+        wait = (
+            _("{n} ahead of you, about {s} s").format(n=number(ahead), s=seconds)
+            if ahead
+            else _("next, in about {s} s").format(s=seconds)
+        )
+        line = ngettext(
+            "queued: {n} model trains at a time here, the others take turns — {wait}",
+            "queued: {n} models train at a time here, the others take turns — {wait}",
+            queue.max_active,
+        )
+        return f"{steps} · :material/hourglass_top: " + line.format(n=number(queue.max_active), wait=wait)
+    paused = _("paused ({why})").format(why=_(live.notice)) if live.notice else _("paused")
+    return f"{steps} · :material/pause_circle: {paused}"
+
+
+def controls(live: LiveVAE, on_reset) -> None:
+    """Start / Pause / Step / Reset, the β dial and the learning rate. The callbacks change the session before the
+    rerun draws anything; the widgets start from what the VAE really uses."""
+    queue = trainer_queue()
+
+    def start():
+        if live.problem is None:
+            live.notice = None
+            queue.start(live)
+
+    def step():
+        queue.stop(live)
+        try:  # in this session's turn on the scheduler, like the training itself
+            scheduler().run(live.owner, live.run, 1)
+        except Exception as e:  # a callback's error would bypass the page's guard
+            st.session_state["vae_error"] = problem_text(e)
+
+    def reset():
+        queue.stop(live)  # waits for a step under way: nothing is half-reset
+        on_reset()
+
+    clicks = {
+        "start": (start, dict(type="primary", disabled=live.running or live.problem is not None)),
+        "pause": (lambda: queue.stop(live), dict(disabled=not live.running)),
+        "step": (step, dict(disabled=live.problem is not None)),
+        "reset": (reset, {}),
+    }
+    with st.container(border=True):
+        row = st.container(horizontal=True)
+        for name, (click, options) in clicks.items():
+            label, icon = BUTTONS[name]
+            tip = _(HELP[name]) if name in HELP else None
+            row.button(_(label), icon=f":material/{icon}:", key=f"vae_{name}", on_click=click, help=tip, **options)
+        left, right = st.columns(2)
+        shown = in_language(lambda b: number(b, 1))  # 1.5 / 1,5
+        beta = left.select_slider(
+            _("β: the weight of the KL term"), BETAS, live.beta, format_func=shown, key="vae_beta", help=_(HELP["beta"])
+        )
+        lr = right.select_slider(_("Learning rate"), LR_CHOICES, live.lr, format_func=in_language(learning_rate), key="vae_lr")
+    if beta != live.beta or lr != live.lr:  # applied between two steps, in this session's turn
+        queue.touch(live)
+        try:
+            scheduler().run(live.owner, apply, live, beta, lr)
+        except ValueError as e:  # β outside its range: refused, the VAE goes on with the old one
+            st.error(_(e.args[0]) if e.args else str(e), icon=":material/block:")
+    if live.problem:
+        st.error(prose("latent_live_blowup").format(problem=_(live.problem)), icon=":material/error:")
+    if err := st.session_state.pop("vae_error", None):
+        st.error(_("Training stopped on an unexpected problem ({error}). Press **Reset** to start again.").format(error=err))
+
+
+def apply(live: LiveVAE, beta: float, lr: float) -> None:
+    live.set_beta(beta)
+    live.set_lr(lr)
+
+
+def live_charts(view: dict, running: bool) -> dict:
+    """Built once per view and language (a VAE that waits or is paused redraws the same ones)."""
+    note = _("No steps yet: the chart starts with this VAE's first turn.") if running else _("No steps yet: press Start or Step.")
+    cache = st.session_state.setdefault("_live_vae_figures", {})
+    key = (id(view), note, language())
+    if cache.get("key") != key:
+        lo, hi = figs.training_extent([view["mu"]])
+        cache.update(
+            key=key,
+            map=figs.training_map(view["mu"], view["labels"], lo, hi, height=440),
+            losses=figs.live_loss_figure(view["losses"], empty_note=note),
+            samples=image_grid(view["samples"], ncols=6, scale=2),
+        )
+    return cache
+
+
+def show(ctx) -> None:
+    st.markdown(prose("latent_live"))
+    lost_run_notice("vae_run", _("The server restarted, so the VAE you were training is gone. Press Start to train a fresh one."))
+    if "live_vae" not in st.session_state:
+        st.session_state.live_vae = new_live(live_data(), seed=0)
+    live = st.session_state.live_vae
+
+    def reset_live():
+        old = st.session_state.live_vae
+        st.session_state.live_vae = new_live(old.data, old.seed + 1, old.beta, old.lr)
+
+    if live.steps or live.running:
+        remember_run("vae_run")
+    icon = "folder" if live.data.from_mnist else "inventory_2"
+    st.caption(f":material/{icon}: " + _("Training data: {data}.").format(data=_(live.data.description)))
+    controls(live, reset_live)
+
+    @redrawn("live_vae", TICK_S)
+    def live_view(live: LiveVAE, view: dict) -> None:
+        st.markdown(status_line(live))
+        charts = live_charts(view, live.running)
+        left, right = st.columns([3, 2])
+        n = number(len(view["labels"]))
+        left.plotly_chart(charts["map"], key="vae_map", config=NO_BAR)
+        left.caption(
+            _("μ of {n} fixed test digits, redrawn every few seconds (β now: {beta})").format(n=n, beta=number(view["beta"], 1))
+        )
+        right.plotly_chart(charts["losses"], key="vae_losses", config=NO_BAR)
+        right.image(charts["samples"], caption=_("Decoded from 36 fixed draws of N(0, I)"), width=SAMPLES_PX, output_format="PNG")
+
+    live_view()
+    with st.expander(_("What to look for"), icon=":material/visibility:", expanded=True):
+        st.markdown(prose("latent_live_look"))
