@@ -27,6 +27,8 @@ class Trainer:
 
 TRAINERS = {
     "gan": Trainer("gan-training", "gan_tab=Train+one+live", "live_start", "live_pause"),
+    "gpt": Trainer("gpt-generation", "gpt_tabs=Train+your+own", "gpt_train_start", "gpt_train_pause"),
+    "vae": Trainer("latent-space", "ls_tab=Train+one+live", "vae_start", "vae_pause"),
 }
 
 
