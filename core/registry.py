@@ -78,14 +78,14 @@ MODELS: tuple[ShippedModel, ...] = (
         "gpt-shakespeare",
         "gpt",
         N_("GPT"),
-        "python scripts/train_gpt.py --preset cpu",
+        "python scripts/train_gpt.py --preset cpu-long",
         "tiny Shakespeare",
         "val_loss",
         0.01,
-        "≤ 1.47",
-        lambda v: v <= 1.47,
+        "≤ 1.50",
+        lambda v: v <= 1.50,
         "gpt_generation",
-    ),  # the lecture preset's target
+    ),  # what a 2-core CPU trains in under 3 hours (issue 23); the lecture's model reaches ~1.47 on a GPU
     ShippedModel(
         "bigram",
         "gpt",

@@ -1,6 +1,7 @@
 """Train the character-level GPT (or the bigram baseline) on tiny Shakespeare.
 
-    python scripts/train_gpt.py --preset cpu        # about 10 minutes on a 2-core CPU -> weights/gpt-shakespeare.*
+    python scripts/train_gpt.py --preset cpu-long   # one CPU thread, about 46 minutes alone -> weights/gpt-shakespeare.*
+    python scripts/train_gpt.py --preset cpu        # a smaller model, about 12 minutes
     python scripts/train_gpt.py --preset lecture --device cuda --compile   # the lecture's model, on a GPU
     python scripts/train_gpt.py --preset bigram     # the baseline -> weights/bigram.*
     python scripts/train_gpt.py --preset ladder-residual   # one rung of the lecture ladder (scripts/train_ladder.py: all)
