@@ -196,8 +196,8 @@ def test_home_in_portuguese_shows_no_english_string_of_the_catalog():
     at = portuguese_app()
     assert not english_shown(at, "home"), english_shown(at, "home")
     text = " ".join(m.value for m in at.markdown)
-    assert "4.225 parâmetros" in text and "0,82 M de parâmetros" in text  # Babel's pt-BR separators
-    assert "perda de validação ≤ 1,47 (não atingida)" in text
+    assert "4.225 parâmetros" in text and "1,83 M de parâmetros" in text  # Babel's pt-BR separators
+    assert "perda de validação 1,476" in text and "perda de validação ≤ 1,50 (atingida)" in text
 
 
 def test_the_gpt_page_in_portuguese_shows_no_english_string_of_the_catalog():

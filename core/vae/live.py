@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from core.gan.live import Figure, english  # numbers inside a Message, worded where it is shown
-from core.training.data import batches, data_root, load_mnist
+from core.training.data import batches, load_mnist
 from core.vae.history import N_FIXED, fixed_test_indices
 from core.vae.model import VAE, VAEConfig, draw_noise, evaluate, train_step
 from i18n import N_
@@ -53,7 +53,7 @@ def mnist_vae_data(data_dir=None) -> VAEData:
     train, _ = load_mnist(train=True, data_dir=data_dir, download=True)
     test, labels = load_mnist(train=False, data_dir=data_dir, download=True)
     idx = fixed_test_indices(len(test), N_FIXED)
-    where = english(N_("MNIST's {n} training digits from {root}"), n=Figure(len(train)), root=str(data_root(data_dir)))
+    where = english(N_("MNIST's {n} training digits"), n=Figure(len(train)))  # no server folder on a learner's page
     return VAEData(to_u8(train), to_u8(test[idx]), labels[idx], True, where)
 
 
