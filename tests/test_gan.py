@@ -102,6 +102,65 @@ def test_update_settings_changes_learning_rates_and_batch_size():
     assert trainer.opt_g.param_groups[0]["lr"] == 1e-3 and trainer.opt_d.param_groups[0]["lr"] == 5e-4
 
 
+def test_spectral_norm_discriminator_has_no_batchnorm_and_unit_largest_stretch():
+    cfg = GANConfig(latent_dim=8, g_channels=4, d_channels=4, spectral_norm=True)
+    torch.manual_seed(1)
+    G, D = new_mnist_gan(cfg, torch.Generator().manual_seed(0))
+    torch.manual_seed(2)  # another global seed: every weight that counts comes from the generator
+    _, D_again = new_mnist_gan(cfg, torch.Generator().manual_seed(0))
+    for (name, a), b in zip(D.state_dict().items(), D_again.state_dict().values()):
+        assert torch.equal(a, b), name  # raw weights and the power iteration's vectors alike
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in D.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in G.modules())  # the generator keeps its own
+    with torch.no_grad():
+        D(G(torch.zeros(2, cfg.latent_dim)))  # one more power iteration, as in training
+    layers = [m for m in D.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    assert len(layers) == 4
+    for m in layers:  # the largest singular value is a power-iteration estimate: close to 1, not exactly
+        assert torch.linalg.matrix_norm(m.weight.detach().flatten(1), ord=2).item() == pytest.approx(1.0, abs=0.05)
+        raw = m.parametrizations.weight.original
+        assert torch.linalg.matrix_norm(raw.detach().flatten(1), ord=2) < 0.9  # DCGAN's small start, rescaled to 1
+
+
+class ConstantCritic(torch.nn.Module):
+    """A discriminator that says the same logit for every image: the losses can be worked out by hand."""
+
+    def __init__(self, logit: float):
+        super().__init__()
+        self.logit = torch.nn.Parameter(torch.tensor(logit))
+
+    def forward(self, x):
+        return self.logit.expand(len(x))
+
+
+@pytest.mark.parametrize(
+    "loss, loss_d, grad_d, loss_g",
+    [
+        ("hinge", 3.0, 1.0, lambda b: -b),  # relu(1 - 2) + relu(1 + 2); G raises the logit of its fakes
+        ("bce", math.log1p(math.exp(-2)) + math.log1p(math.exp(2)), 2 * torch.sigmoid(torch.tensor(2.0)).item() - 1, None),
+    ],
+)
+def test_losses_of_both_players(loss, loss_d, grad_d, loss_g):
+    G, _ = new_mnist_gan(TINY, torch.Generator().manual_seed(0))
+    D = ConstantCritic(2.0)
+    settings = TrainSettings(lr_d=1e-2, batch_size=4)
+    trainer = GANTrainer(G, D, mnist_sampler(random_digits()), TINY.latent_dim, settings, torch.Generator().manual_seed(0), loss=loss)
+    stats = trainer.step()
+    assert stats["loss_d"] == pytest.approx(loss_d, abs=1e-5)
+    after = D.logit.item()
+    assert after == pytest.approx(2.0 - 1e-2 * math.copysign(1, grad_d), abs=1e-5)  # Adam's first step: lr times the sign
+    expected_g = loss_g(after) if loss_g else math.log1p(math.exp(-after))
+    assert stats["loss_g"] == pytest.approx(expected_g, abs=1e-5)
+
+
+def test_unknown_loss_and_adam_betas():
+    G, D = new_mnist_gan(TINY, torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match="hinge"):
+        GANTrainer(G, D, mnist_sampler(random_digits()), TINY.latent_dim, loss="wasserstein")
+    trainer = GANTrainer(G, D, mnist_sampler(random_digits()), TINY.latent_dim, TrainSettings(beta1=0.0, beta2=0.9))
+    assert trainer.opt_g.param_groups[0]["betas"] == trainer.opt_d.param_groups[0]["betas"] == (0.0, 0.9)
+
+
 # -- the toy 2-D GAN -------------------------------------------------------------------------
 
 
@@ -235,6 +294,11 @@ def test_train_gan_script_smoke_run_writes_files_that_load(tiny_mnist, tmp_path)
         "6",
         "--decay-from",
         "1",
+        "--spectral-norm",
+        "--loss",
+        "hinge",
+        "--lr-d",
+        "4e-4",
         "--out-dir",
         str(out),
     ]
@@ -246,6 +310,11 @@ def test_train_gan_script_smoke_run_writes_files_that_load(tiny_mnist, tmp_path)
     tensors, meta = load_history(out)
     assert meta["steps"] == 3 and meta["config"]["g_channels"] == 8 and meta["config"]["d_channels"] == 6
     assert meta["lr_decay_from"] == 1
+    assert meta["config"]["spectral_norm"] and meta["loss"] == "hinge" and meta["train_settings"]["lr_d"] == 4e-4
+    metrics = meta["metrics"]
+    assert len(metrics["confident_share_seeds"]) == len(metrics["eval_seeds"]) == 5
+    assert metrics["confident_share_seeds"][0] == metrics["confident_share"] and metrics["eval_seeds"][0] == metrics["eval_seed"]
+    assert 0 <= metrics["class_share_range"][0] <= metrics["class_share_range"][1] <= 1
     assert math.isfinite(meta["metrics"]["fid_floor"])
     moments = moments_from_tensors(tensors)
     assert moments[0]["step"] == 0 and moments[-1]["step"] == 3

@@ -3,6 +3,7 @@ shipped weights), plus one pass over the shipped weights when they are present."
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -115,6 +116,7 @@ def markdown_text(at) -> str:
 def test_replay_scrubber_changes_the_shown_moment(page, gan_weights):
     _, history = gan_weights
     assert "**Step 10** of 10" in markdown_text(page)  # opens at the end of training
+    assert "hinge loss" not in markdown_text(page)  # the fixture's run used the cross-entropy the page explains
     grid = page.image[0].value
     page.select_slider(key="replay_step").set_value(5).run()
     no_errors(page)
@@ -128,6 +130,16 @@ def test_replay_scrubber_changes_the_shown_moment(page, gan_weights):
     assert metrics["Confident"] == f"{moment['confident_share']:.0%}"
     assert metrics["Fréchet distance"] == f"{moment['fid']:.1f}"
     assert len(page.get("plotly_chart")) == 3  # losses, class shares, Fréchet distance
+
+
+def test_replay_says_when_the_shipped_run_used_the_hinge_loss(app, gan_weights, tiny_mnist, monkeypatch):
+    d, _ = gan_weights
+    meta = json.loads((d / "gan.json").read_text())
+    (d / "gan.json").write_text(json.dumps({**meta, "loss": "hinge"}))
+    monkeypatch.setenv("GENLAB_DATA", str(tiny_mnist))
+    app.switch_page(PAGE).run()
+    no_errors(app)
+    assert "**hinge loss**" in markdown_text(app)  # its losses are not the cross-entropy the page explains
 
 
 def test_page_uses_material_icons_and_links_the_glossary(page):

@@ -69,6 +69,8 @@ def show() -> None:
             hardware=machine(str(meta.get("hardware"))),
         )
     )
+    if meta.get("loss") == "hinge":  # the charts' losses are not the cross-entropy the page explains
+        st.markdown(prose("gan_replay_hinge"))
     if "confident_share" in metrics:  # the target and the command come from the registry
         verdict = HEADLINE[bool(gan.meets(metrics["confident_share"]))]
         st.caption(_(verdict).format(headline=headline(meta), target=with_decimal_marks(gan.target)))

@@ -13,8 +13,11 @@ from typing import Callable
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.nn.utils import parametrize
 
 from core.training.checkpoint import load_meta, load_state, load_tensors
+
+LOSSES = ("bce", "hinge")
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,9 @@ class GANConfig:
     latent_dim: int = 64
     g_channels: int = 64  # the generator's 14x14 maps; its 7x7 maps are twice as wide
     d_channels: int = 64  # the discriminator's 14x14 maps; 7x7 maps twice, 4x4 maps four times as wide
+    # Spectral normalisation in the discriminator instead of BatchNorm: every layer's largest stretch is
+    # held at 1, so D's verdict changes smoothly with the image and G gets steadier gradients.
+    spectral_norm: bool = False
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class TrainSettings:
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     beta1: float = 0.5  # DCGAN's choice: less momentum keeps the two players from overshooting
+    beta2: float = 0.999
     batch_size: int = 64
     d_steps: int = 1  # discriminator updates per generator update
 
@@ -75,22 +82,30 @@ class Discriminator(nn.Module):
 
     The third convolution sees most of the digit at once, so the discriminator can object to a
     badly shaped digit, not only to blurry strokes; that is what pushes the generator's shapes.
+    With `cfg.spectral_norm`, every layer is spectrally normalised and there is no BatchNorm.
     """
 
     def __init__(self, cfg: GANConfig = GANConfig()):
         super().__init__()
-        c = cfg.d_channels
+        c, sn = cfg.d_channels, cfg.spectral_norm
+
+        def layer(m: nn.Module) -> nn.Module:
+            return nn.utils.parametrizations.spectral_norm(m) if sn else m
+
+        def norm(channels: int) -> nn.Module:
+            return nn.Identity() if sn else nn.BatchNorm2d(channels)
+
         self.net = nn.Sequential(
-            nn.Conv2d(1, c, 4, stride=2, padding=1),
+            layer(nn.Conv2d(1, c, 4, stride=2, padding=1)),
             nn.LeakyReLU(0.2),
-            nn.Conv2d(c, 2 * c, 4, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(2 * c),
+            layer(nn.Conv2d(c, 2 * c, 4, stride=2, padding=1, bias=sn)),
+            norm(2 * c),
             nn.LeakyReLU(0.2),
-            nn.Conv2d(2 * c, 4 * c, 3, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(4 * c),
+            layer(nn.Conv2d(2 * c, 4 * c, 3, stride=2, padding=1, bias=sn)),
+            norm(4 * c),
             nn.LeakyReLU(0.2),
             nn.Flatten(),
-            nn.Linear(4 * c * 4 * 4, 1),
+            layer(nn.Linear(4 * c * 4 * 4, 1)),
         )
 
     def forward(self, x):
@@ -102,12 +117,31 @@ def init_weights(module: nn.Module, generator: torch.Generator) -> None:
     rather than the global seed, so concurrent sessions never disturb each other."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.normal_(m.weight, 0.0, 0.02, generator=generator)
+            if parametrize.is_parametrized(m, "weight"):
+                _init_spectral_norm(m, generator)
+            else:
+                nn.init.normal_(m.weight, 0.0, 0.02, generator=generator)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             nn.init.normal_(m.weight, 1.0, 0.02, generator=generator)
             nn.init.zeros_(m.bias)
+
+
+@torch.no_grad()
+def _init_spectral_norm(m: nn.Module, generator: torch.Generator, iterations: int = 15) -> None:
+    """A spectrally normalised layer's raw weight, and the power iteration's vectors that estimate its
+    largest singular value, all from `generator` (torch would draw the vectors from the global seed)."""
+    weight = m.parametrizations.weight
+    nn.init.normal_(weight.original, 0.0, 0.02, generator=generator)
+    sn = weight[0]
+    W = weight.original.flatten(1)  # the (out, in) matrix: every layer here is normalised along dim 0
+    u = F.normalize(torch.randn(W.shape[0], generator=generator), dim=0, eps=sn.eps)
+    v = F.normalize(torch.randn(W.shape[1], generator=generator), dim=0, eps=sn.eps)
+    for _ in range(iterations):
+        v = F.normalize(W.T @ u, dim=0, eps=sn.eps)
+        u = F.normalize(W @ v, dim=0, eps=sn.eps)
+    sn._u.copy_(u), sn._v.copy_(v)
 
 
 class GANTrainer:
@@ -119,6 +153,9 @@ class GANTrainer:
     With `ema_decay`, it also keeps `G_ema`, an exponential moving average of the generator's
     weights: the average of many nearby generators draws cleaner digits than the latest one,
     which keeps jittering as the two players push each other around.
+
+    `loss` is "bce" (DCGAN's cross-entropy, non-saturating for G) or "hinge" (D only pushes logits
+    until real ones pass +1 and fake ones fall below -1; G raises D's logit on its fakes).
     """
 
     def __init__(
@@ -130,13 +167,17 @@ class GANTrainer:
         settings: TrainSettings = TrainSettings(),
         generator: torch.Generator | None = None,
         ema_decay: float | None = None,
+        loss: str = "bce",
     ):
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, not {loss!r}")
         self.G, self.D, self.sample_real, self.latent_dim = G, D, sample_real, latent_dim
+        self.loss = loss
         self.ema_decay = ema_decay
         self.G_ema = copy.deepcopy(G).eval() if ema_decay else None
         self.settings = settings
         self.gen = generator or torch.Generator().manual_seed(0)
-        betas = (settings.beta1, 0.999)
+        betas = (settings.beta1, settings.beta2)
         # foreach: one call updates every parameter. Torch picks it by itself only on a GPU; on a shared
         # server each Python-level call must win the GIL back, so ten calls per parameter cost far more.
         self.opt_g = torch.optim.Adam(G.parameters(), lr=settings.lr_g, betas=betas, foreach=True)
@@ -164,9 +205,11 @@ class GANTrainer:
             with torch.no_grad():
                 fake = self.G(self.noise(s.batch_size))
             logit_real, logit_fake = self.D(real), self.D(fake)
-            loss_d = F.binary_cross_entropy_with_logits(logit_real, torch.ones_like(logit_real)) + F.binary_cross_entropy_with_logits(
-                logit_fake, torch.zeros_like(logit_fake)
-            )
+            if self.loss == "hinge":
+                loss_d = F.relu(1 - logit_real).mean() + F.relu(1 + logit_fake).mean()
+            else:
+                bce = F.binary_cross_entropy_with_logits
+                loss_d = bce(logit_real, torch.ones_like(logit_real)) + bce(logit_fake, torch.zeros_like(logit_fake))
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             self.opt_d.step()
@@ -174,7 +217,10 @@ class GANTrainer:
         # Non-saturating loss: maximise log D(G(z)) rather than minimise log(1 - D(G(z))),
         # which has almost no gradient early on, when D easily rejects every fake.
         logit_gen = self.D(self.G(self.noise(s.batch_size)))
-        loss_g = F.binary_cross_entropy_with_logits(logit_gen, torch.ones_like(logit_gen))
+        if self.loss == "hinge":
+            loss_g = -logit_gen.mean()
+        else:
+            loss_g = F.binary_cross_entropy_with_logits(logit_gen, torch.ones_like(logit_gen))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
