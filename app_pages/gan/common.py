@@ -127,8 +127,9 @@ def controls(prefix: str, live, on_reset) -> None:
 
 
 def status_line(live) -> str:
-    """Step count and what the trainer is doing: training (and how fast), waiting in line (how long), paused.
-    In English it keeps the words scripts/loadtest.py reads: "Step 1,234", "9.6 steps/s", "queued", "ahead of you"."""
+    """Step count and what a live trainer (GAN, toy GAN, GPT or VAE) is doing: training (and how fast), waiting
+    in line (how long), stopped or paused. In English it keeps the words scripts/loadtest reads: "Step 1,234",
+    "9.6 steps/s", "queued", "ahead of you"."""
     queue = trainer_queue()
     state, place, steps = queue.state(live), queue.place(live), _("**Step {n}**").format(n=number(live.steps))
     if state == "training":  # steps over wall time, as a stopwatch on the step counter would measure
@@ -143,12 +144,14 @@ def status_line(live) -> str:
             if ahead
             else _("next, in about {s} s").format(s=seconds)
         )
-        line = ngettext(
-            "queued: {n} GAN trains at a time here, the others take turns — {wait}",
-            "queued: {n} GANs train at a time here, the others take turns — {wait}",
+        line = ngettext(  # one line for every kind of live trainer: they take turns together
+            "queued: {n} model trains at a time here, the others take turns — {wait}",
+            "queued: {n} models train at a time here, the others take turns — {wait}",
             queue.max_active,
         )
         return f"{steps} · :material/hourglass_top: " + line.format(n=number(queue.max_active), wait=wait)
+    if problem := getattr(live, "problem", None):  # a run that cannot go on (the GPT's: a text it cannot use)
+        return f"{steps} · :material/error: " + _("stopped: {why}").format(why=_(problem))
     paused = _("paused ({why})").format(why=_(live.notice)) if live.notice else _("paused")
     return f"{steps} · :material/pause_circle: {paused}"
 

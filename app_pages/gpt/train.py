@@ -14,7 +14,7 @@ import hashlib
 import streamlit as st
 
 from app_pages._ui import hold, in_language, lost_run_notice, prose, remember_run, session_owner
-from app_pages.gan.common import CHART, problem_text, redrawn
+from app_pages.gan.common import CHART, problem_text, redrawn, status_line
 from app_pages.gpt import mine
 from app_pages.loaders import scheduler, text_corpus, trainer_queue
 from core import LADDER, registry
@@ -23,7 +23,7 @@ from core.gpt.live import BUILTIN, Corpus, LiveGPT, TextError, load_upload, read
 from core.gpt.prompt import text_box
 from core.training.data import DataUnavailableError
 from figures.gpt import loss_curve
-from i18n import N_, _, ngettext, number, percent
+from i18n import N_, _, number, percent
 
 SOURCES = {  # the radio's values (and the URL's), shown translated
     "shakespeare": N_("tiny Shakespeare"),
@@ -162,35 +162,6 @@ def controls() -> None:
         text, icon = BUTTONS[name]
         tip = _(HELP[name]) if name in HELP else None
         row.button(_(text), icon=f":material/{icon}:", key=f"gpt_train_{name}", on_click=click, help=tip, **options)
-
-
-def status_line(live: LiveGPT) -> str:
-    """The step and what the trainer does. In English it keeps the words a load-test client reads: "Step 1,234",
-    "steps/s", "queued", "ahead of you"."""
-    queue = trainer_queue()
-    state, place, steps = queue.state(live), queue.place(live), _("**Step {n}**").format(n=number(live.steps))
-    if state == "training":
-        rate = _("training · {rate} steps/s (last {window} s)").format(
-            rate=number(live.steps_per_second, 1), window=number(live.rate_window_s)
-        )
-        return f"{steps} · :green[:material/fiber_manual_record:] {rate}"
-    if state == "waiting" and place:
-        ahead, seconds = place[0], number(place[1])
-        wait = (
-            _("{n} ahead of you, about {s} s").format(n=number(ahead), s=seconds)
-            if ahead
-            else _("next, in about {s} s").format(s=seconds)
-        )
-        line = ngettext(
-            "queued: {n} model trains at a time here (GANs and GPTs), the others take turns — {wait}",
-            "queued: {n} models train at a time here (GANs and GPTs), the others take turns — {wait}",
-            queue.max_active,
-        )
-        return f"{steps} · :material/hourglass_top: " + line.format(n=number(queue.max_active), wait=wait)
-    if live.problem:
-        return f"{steps} · :material/error: " + _("stopped: {why}").format(why=_(live.problem))
-    paused = _("paused ({why})").format(why=_(live.notice)) if live.notice else _("paused")
-    return f"{steps} · :material/pause_circle: {paused}"
 
 
 def sample_strip(samples: list[dict]) -> None:

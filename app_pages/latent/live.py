@@ -7,14 +7,14 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._ui import compute, hold, in_language, load, lost_run_notice, prose, remember_run, session_owner
-from app_pages.gan.common import BUTTONS, LR_CHOICES, learning_rate, problem_text, redrawn
+from app_pages.gan.common import BUTTONS, LR_CHOICES, learning_rate, problem_text, redrawn, status_line
 from app_pages.latent.common import NO_BAR
 from app_pages.loaders import load_vae_data, scheduler, trainer_queue
 from core.training.data import DataUnavailableError, data_root
 from core.vae.live import BETA_RANGE, LIVE_LR, LiveVAE, VAEData, mnist_vae_data, shipped_vae_data
 from figures import latent as figs
 from figures.pictures import image_grid
-from i18n import N_, _, language, ngettext, number
+from i18n import N_, _, language, number
 
 TICK_S = 3.0  # the map is redrawn every few seconds while it trains (each redraw encodes the 2,000 digits)
 BETAS = [round(BETA_RANGE[0] + i / 10, 1) for i in range(round(10 * (BETA_RANGE[1] - BETA_RANGE[0])) + 1)]  # 0.0, 0.1 … 4.0
@@ -41,33 +41,6 @@ def live_data() -> VAEData:
 
 def new_live(data: VAEData, seed: int, beta: float = 1.0, lr: float = LIVE_LR) -> LiveVAE:
     return hold(compute(LiveVAE, data, beta=beta, seed=seed, lr=lr, owner=session_owner()))
-
-
-def status_line(live: LiveVAE) -> str:
-    """Step count and what the VAE is doing: training (and how fast), waiting in line (how long), paused.
-    In English it keeps the words a load test reads: "Step 1,234", "steps/s", "queued", "ahead of you"."""
-    queue = trainer_queue()
-    state, place, steps = queue.state(live), queue.place(live), _("**Step {n}**").format(n=number(live.steps))
-    if state == "training":
-        rate = _("training · {rate} steps/s (last {window} s)").format(
-            rate=number(live.steps_per_second, 1), window=number(live.rate_window_s)
-        )
-        return f"{steps} · :green[:material/fiber_manual_record:] {rate}"
-    if state == "waiting" and place:
-        ahead, seconds = place[0], number(place[1])
-        wait = (
-            _("{n} ahead of you, about {s} s").format(n=number(ahead), s=seconds)
-            if ahead
-            else _("next, in about {s} s").format(s=seconds)
-        )
-        line = ngettext(
-            "queued: {n} model trains at a time here, the others take turns — {wait}",
-            "queued: {n} models train at a time here, the others take turns — {wait}",
-            queue.max_active,
-        )
-        return f"{steps} · :material/hourglass_top: " + line.format(n=number(queue.max_active), wait=wait)
-    paused = _("paused ({why})").format(why=_(live.notice)) if live.notice else _("paused")
-    return f"{steps} · :material/pause_circle: {paused}"
 
 
 def controls(live: LiveVAE, on_reset) -> None:
