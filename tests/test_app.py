@@ -24,7 +24,7 @@ def test_home_shows_a_card_per_model(app):
     for name in ("vae-z2", "vae-z16", "ae-z2", "gan", "gpt-shakespeare", "bigram", "classifier"):
         assert name in text
     # sizes read as sizes: not "bigram · 0.00 M parameters"
-    assert "4,225 parameters" in text and "0.82 M parameters" in text and "0.00 M" not in text
+    assert "4,225 parameters" in text and "1.83 M parameters" in text and "0.00 M" not in text
 
 
 def test_home_links_every_page_and_does_not_assume_a_sidebar(app):
