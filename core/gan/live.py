@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +20,7 @@ import torch
 from core.gan.history import TrainingHistory
 from core.gan.model import GANConfig, GANTrainer, TrainSettings, new_mnist_gan, to_unit
 from core.gan.toy import TOY_SETTINGS, Toy2D, discriminator_map, generate, make_distribution, mode_coverage, toy_trainer
+from core.serving.trainer_queue import StepRate
 from core.training.data import load_mnist
 from core.training.helpers import evaluating
 from i18n import N_, Message, number, speaking
@@ -93,7 +93,7 @@ class LiveGAN:
         self.problem: str | None = None  # why training stopped itself (a loss blew up): a Message
         self.notice: str | None = None  # why it was paused for the learner (idle): a Message
         self.last_seen = self.last_touched = time.monotonic()
-        self._recent: deque[tuple[float, int]] = deque()
+        self._rate = StepRate(self.rate_window_s)
 
     @property
     def steps(self) -> int:
@@ -101,14 +101,7 @@ class LiveGAN:
 
     @property
     def steps_per_second(self) -> float:
-        """Steps per second of wall time over the last few seconds (0 when it has not been training)."""
-        now = time.perf_counter()
-        while self._recent and now - self._recent[0][0] > self.rate_window_s:
-            self._recent.popleft()
-        if len(self._recent) < 2:
-            return 0.0
-        (t0, s0), (t1, s1) = self._recent[0], self._recent[-1]
-        return (s1 - s0) / max(now - t0, t1 - t0, 1e-9)
+        return self._rate.per_second
 
     def update_settings(self, settings: TrainSettings) -> None:
         if settings != self.trainer.settings:
@@ -130,7 +123,7 @@ class LiveGAN:
             return False
         stats = self.trainer.step()
         self.history.log(stats)
-        self._recent.append((time.perf_counter(), self.steps))
+        self._rate.tick(self.steps)
         self.problem = check_losses(stats)
         if self.problem is not None:
             self.running = False

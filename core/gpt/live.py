@@ -21,7 +21,7 @@ import math
 import re
 import time
 import unicodedata
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import asdict, fields, replace
 
 import torch
@@ -35,6 +35,7 @@ from core.gpt.model import GPT, GPTConfig, LanguageModel
 from core.gpt.tokenizer import PLACEHOLDER, CharTokenizer
 from core.gpt.train import TrainConfig, full_loss, get_batch, make_optimizer, split, train_step
 from core.registry import LADDER
+from core.serving.trainer_queue import StepRate
 from core.training.checkpoint import hardware
 from core.training.data import load_shakespeare
 from i18n import N_, TEXT_DIR
@@ -208,7 +209,7 @@ class LiveGPT:
         self.losses: dict[str, list[float]] = {"step": [], "loss": []}
         self.curve: list[dict] = []  # {"iter", "train", "val"} every eval_interval steps
         self.samples: list[dict] = []  # {"step", "text", "real"} at the steps of SAMPLE_AT
-        self._recent: deque[tuple[float, int]] = deque()
+        self._rate = StepRate(self.rate_window_s)
         self._view = None
         self._frozen = None
         self.evaluate()
@@ -225,7 +226,7 @@ class LiveGPT:
         loss = train_step(self.model, self.optimizer, x, y, self.cfg, self.steps)
         self.steps += 1
         self.seconds += time.perf_counter() - t0
-        self._recent.append((time.perf_counter(), self.steps))
+        self._rate.tick(self.steps)
         self._log(loss)
         if not math.isfinite(loss):
             self.problem = english(N_("the loss became {value} (not a number) at step {step}"), value=loss, step=Figure(self.steps))
@@ -255,13 +256,7 @@ class LiveGPT:
 
     @property
     def steps_per_second(self) -> float:
-        now = time.perf_counter()
-        while self._recent and now - self._recent[0][0] > self.rate_window_s:
-            self._recent.popleft()
-        if len(self._recent) < 2:
-            return 0.0
-        (t0, s0), (t1, s1) = self._recent[0], self._recent[-1]
-        return (s1 - s0) / max(now - t0, t1 - t0, 1e-9)
+        return self._rate.per_second
 
     # -- what it measures ---------------------------------------------------------------------------------
     def _log(self, loss: float) -> None:

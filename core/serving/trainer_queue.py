@@ -192,6 +192,28 @@ class TrainerQueue:
         return False
 
 
+class StepRate:
+    """A live trainer's steps per second of wall time over the last `window_s` seconds (0 before it has trained):
+    what the page's status line shows, the same for every kind of trainer."""
+
+    def __init__(self, window_s: float = 10.0):
+        self.window_s = window_s
+        self._recent: deque[tuple[float, int]] = deque()
+
+    def tick(self, steps: int) -> None:
+        self._recent.append((time.perf_counter(), steps))
+
+    @property
+    def per_second(self) -> float:
+        now = time.perf_counter()
+        while self._recent and now - self._recent[0][0] > self.window_s:
+            self._recent.popleft()
+        if len(self._recent) < 2:
+            return 0.0
+        (t0, s0), (t1, s1) = self._recent[0], self._recent[-1]
+        return (s1 - s0) / max(now - t0, t1 - t0, 1e-9)
+
+
 def default_max_active(scheduler: Scheduler) -> int:
     """One active trainer per worker (GENLAB_MAX_TRAINERS overrides): each trains at full speed."""
     return max(1, int(os.environ.get("GENLAB_MAX_TRAINERS") or scheduler.workers))

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
 from dataclasses import dataclass, replace
 
 import torch
 
 from core.gan.live import Figure, english  # numbers inside a Message, worded where it is shown
+from core.serving.trainer_queue import StepRate
 from core.training.data import batches, load_mnist
 from core.vae.history import N_FIXED, fixed_test_indices
 from core.vae.model import VAE, VAEConfig, draw_noise, evaluate, train_step
@@ -92,7 +92,7 @@ class LiveVAE:
         self.problem: str | None = None  # why it stopped itself (a NaN loss): a Message
         self.notice: str | None = None  # why it was paused for the learner (idle): a Message
         self.last_seen = self.last_touched = time.monotonic()
-        self._recent: deque[tuple[float, int]] = deque()
+        self._rate = StepRate(self.rate_window_s)
         self._order = iter(())
         self._stride, self._pending = 1, 0
         self._view = None
@@ -144,7 +144,7 @@ class LiveVAE:
         stats = train_step(self.model, self.opt, x, draw_noise(self.model, len(x), self.gen))
         self.steps += 1
         self._log(stats)
-        self._recent.append((time.perf_counter(), self.steps))
+        self._rate.tick(self.steps)
         if not all(math.isfinite(stats[k]) for k in ("loss", "recon", "kl")):
             self.problem = english(NOT_A_NUMBER, value=stats["loss"], step=Figure(self.steps))
             self.running = False
@@ -163,13 +163,7 @@ class LiveVAE:
 
     @property
     def steps_per_second(self) -> float:
-        now = time.perf_counter()
-        while self._recent and now - self._recent[0][0] > self.rate_window_s:
-            self._recent.popleft()
-        if len(self._recent) < 2:
-            return 0.0
-        (t0, s0), (t1, s1) = self._recent[0], self._recent[-1]
-        return (s1 - s0) / max(now - t0, t1 - t0, 1e-9)
+        return self._rate.per_second
 
     def _log(self, stats: dict) -> None:
         """The step's batch losses; past MAX_POINTS, every other point is kept (memory stays bounded)."""
