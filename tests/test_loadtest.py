@@ -10,13 +10,14 @@ import argparse
 import asyncio
 import base64
 import json
+import random
 from pathlib import Path
 
 import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from scripts.loadtest import cli, mixed, proxy
+from scripts.loadtest import cli, line, mixed, proxy
 from scripts.loadtest.lab import percentile, spread
 from scripts.loadtest.protocol import Page, Session, Watch, rerun_msg, value_state, widget_key
 from scripts.loadtest.texts import first_character, last_character, step_of
@@ -26,8 +27,8 @@ FIXTURE = Path(__file__).parent / "fixtures" / "streamlit_session.jsonl"
 
 def recorded() -> list[tuple[str, float, ForwardMsg]]:
     out = []
-    for line in FIXTURE.read_text().splitlines():
-        d = json.loads(line)
+    for row in FIXTURE.read_text().splitlines():
+        d = json.loads(row)
         msg = ForwardMsg()
         msg.ParseFromString(base64.b64decode(d["b64"]))
         out.append((d["step"], d["t"], msg))
@@ -236,3 +237,34 @@ def test_command_line_bounds():
     with pytest.raises(ValueError):
         mixed.parse_mix("generate=1,dance=2")
     assert mixed.parse_mix("generate=3,slide") == {"generate": 3.0, "slide": 1.0}
+
+
+def test_line_reads_kinds_turns_and_fairness():
+    assert line.parse(None) == {"vae": 10, "gan": 5, "gpt": 5}
+    assert line.parse("vae=3,gpt=1") == {"vae": 3, "gpt": 1}
+    with pytest.raises(ValueError):
+        line.parse("vae=3,dance=1")
+    # trains 0-2 s, waits (step stays, or no status line yet), trains again 4-5 s: 3 s in 2 turns
+    steps = [0, 10, 20, 20, None, 20, 30]
+    series = [{"t": float(t), "step": s} for t, s in enumerate(steps)]
+    assert line.training_seconds(series) == (3.0, 2)
+    assert line.training_seconds(series[:1]) == (0.0, 0)
+    assert line.jain([30.0, 30.0, 30.0]) == 1.0
+    assert line.jain([60.0, 0.0, 0.0]) == round(1 / 3, 3)
+    assert line.jain([0.0, 0.0]) is None
+
+
+def test_a_select_slider_is_told_from_a_slider_and_gets_one_of_its_options():
+    page = Page()
+    for key, kind, extra in [("ls_z_0", 2, {"options": ["-1,0", "0,0", "1,0"]}), ("live_steps", 1, {"min": 1, "max": 9})]:
+        msg = ForwardMsg()
+        msg.metadata.delta_path.extend([0, len(page.widgets)])
+        slider = msg.delta.new_element.slider
+        slider.id, slider.type = f"$$ID-0123-{key}", kind
+        for name, value in extra.items():
+            getattr(slider, name).extend(value) if isinstance(value, list) else setattr(slider, name, value)
+        page.feed(msg, 0.0)
+    assert page.widget_kinds == {"ls_z_0": "select_slider", "live_steps": "slider"}
+    rng = random.Random(0)
+    assert all(page.slider_pick("ls_z_0", rng) in {"-1,0", "0,0", "1,0"} for _ in range(10))
+    assert 1 <= page.slider_pick("live_steps", rng) <= 9

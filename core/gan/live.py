@@ -27,7 +27,9 @@ from i18n import N_, Message, number, speaking
 
 # Half the width of the shipped DCGAN: on two CPU cores it draws recognisable digits in minutes.
 LIVE_CONFIG = GANConfig(g_channels=32, d_channels=32)
-LIVE_SETTINGS = TrainSettings()  # DCGAN's defaults: lr 2e-4 for both, batch 64, one D step
+# The generator learns 2.5 times faster than DCGAN's 2e-4 (the discriminator keeps it): from a fresh start the
+# samples read as digits (30% of them >= 90% sure) after 300-400 steps, against 300-600 with 2e-4 for both.
+LIVE_SETTINGS = TrainSettings(lr_g=5e-4, lr_d=2e-4)
 # A BCE loss of 50 means a logit of about -50 on the wrong side: the players have blown up.
 LOSS_LIMIT = 50.0
 

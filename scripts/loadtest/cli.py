@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import bystander, faults, generate, memory, mixed, train
+from . import bystander, faults, generate, line, memory, mixed, train
 from .lab import Lab
 from .server import OwnServer, load_average, log, prioritise, scan_tracebacks
 
@@ -21,6 +21,7 @@ SCENARIOS = {
     "train": train.run,
     "bystander": bystander.run,
     "memory": memory.run,
+    "line": line.run,
     "mixed": mixed.run,
     "faults": faults.run,
 }
@@ -34,6 +35,7 @@ examples (from the repository root; every run starts its own server unless --url
   .venv/bin/python scripts/loadtest.py --scenario mixed --class-size 50 --duration 120
   .venv/bin/python scripts/loadtest.py --scenario mixed --class-size 100 --processes 2   # behind HAProxy
   .venv/bin/python scripts/loadtest.py --scenario memory --memory-students 100 --rounds 2 --ttl 30
+  .venv/bin/python scripts/loadtest.py --scenario line --line vae=10,gan=5,gpt=5 --duration 330 --ttl 30
   .venv/bin/python scripts/loadtest.py --scenario faults
   .venv/bin/python scripts/loadtest.py --scenario generate --students 3 --json out.json   # a quick check
   .venv/bin/python scripts/loadtest.py --url http://127.0.0.1:8600 --server-pids P1,P2 --scenario mixed
@@ -60,14 +62,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     size.add_argument("--memory-students", type=int, default=20, help="memory: S (default 20)")
     size.add_argument("--class-size", type=int, nargs="+", default=[20], help="mixed: N, or several (run one after the other)")
     what = p.add_argument_group("what the students do")
-    what.add_argument("--trainer", choices=list(train.TRAINERS), default="gan", help="train, bystander: which live trainer")
-    what.add_argument("--duration", type=float, default=60, help="train: seconds per window; mixed: the class's length")
+    what.add_argument("--trainer", choices=list(train.TRAINERS), default="gan", help="train, bystander, memory: which live trainer")
+    what.add_argument("--line", help="line: trainers of each kind, e.g. vae=10,gan=5,gpt=5 (the default)")
+    what.add_argument("--duration", type=float, default=60, help="train: seconds per window; line: watched; mixed: the class's length")
     what.add_argument("--poll", type=float, default=1.0, help="train: seconds between step readings (default 1)")
     what.add_argument("--solo-clicks", type=int, default=3, help="generate: the lone student's clicks (median)")
     what.add_argument("--bystander-after", type=float, default=15, help="bystander: seconds into training")
     what.add_argument("--rounds", type=int, default=2, help="memory: R (default 2)")
     what.add_argument("--train-seconds", type=float, default=15, help="memory: seconds each student trains")
-    what.add_argument("--ttl", type=float, help="memory: the server's disconnectedSessionTTL (default 120); passed to own servers")
+    what.add_argument("--ttl", type=float, help="memory, line: the server's disconnectedSessionTTL (default 120), for own servers")
     what.add_argument("--mix", default=mixed.DEFAULT_MIX, help=f"mixed: activity shares (default {mixed.DEFAULT_MIX})")
     what.add_argument("--think", type=float, nargs=2, default=[4.0, 12.0], metavar=("MIN", "MAX"), help="mixed: think time (s)")
     what.add_argument("--train-seconds-range", type=float, nargs=2, default=[15.0, 40.0], metavar=("MIN", "MAX"))

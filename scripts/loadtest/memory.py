@@ -1,11 +1,11 @@
 """Scenario memory: R rounds of S students who visit every page, then leave; the server's RSS after each
 round once the disconnected sessions' TTL has passed.
 
-Each student: Home, Latent Space (moves a latent slider), GPT Generation (Generate), GAN Training (Start the
-live GAN, --train-seconds, Pause), then closes its connection. After the round the script waits TTL + 30 s
-(the server keeps a closed tab's session for --ttl seconds, then GenLab's janitor frees it). Targets (issue
-25): every session served, peak RSS <= 2 GB with 100 students, and the RSS after the last round within 15%
-of the RSS after the first."""
+Each student: Home, Latent Space (moves a latent slider), GPT Generation (Generate), the live trainer that
+--trainer names (the GAN by default: Start, --train-seconds, Pause), then closes its connection. After the
+round the script waits TTL + 30 s (the server keeps a closed tab's session for --ttl seconds, then GenLab's
+janitor frees it). Targets (issue 25): every session served, peak RSS <= 2 GB with 100 students, and the RSS
+after the last round within 15% of the RSS after the first."""
 
 from __future__ import annotations
 
@@ -23,24 +23,23 @@ async def slide(s: Session, rng: random.Random, timeout: float) -> dict:
     if not keys:
         return {"slid": False}
     key = rng.choice(keys)
-    lo, hi = s.page.ranges.get(key, (-1.0, 1.0))
-    w = await s.set(key, round(rng.uniform(lo, hi), 1), timeout=timeout)
+    w = await s.set(key, s.page.slider_pick(key, rng), timeout=timeout)
     return {"slid": w.t_last is not None}
 
 
 async def visit_everything(lab: Lab, s: Session, rng: random.Random) -> dict:
     a, out = lab.args, {}
-    gan = train.TRAINERS["gan"]
+    trainer = train.TRAINERS[a.trainer]
     await s.open("", timeout=a.open_timeout)
     await s.open("latent-space", timeout=a.open_timeout)
     out |= await slide(s, rng, a.open_timeout)
     await s.open(generate.PAGE, generate.QUERY, timeout=a.open_timeout)
     out["generate"] = await generate.generate(s, a.gen_timeout)
-    await s.open(gan.page, gan.query, timeout=a.open_timeout)
-    await s.click(gan.start, timeout=a.open_timeout)
+    await train.open_tab(s, trainer, a.open_timeout)
+    await s.click(trainer.start, timeout=a.open_timeout)
     await asyncio.sleep(min(a.train_seconds, max(0.0, lab.left() - 10)))
     out["steps"] = train.reading(s, lab.now())["step"]
-    await s.click(gan.pause, timeout=a.open_timeout)
+    await s.click(trainer.pause, timeout=a.open_timeout)
     return out
 
 

@@ -69,8 +69,7 @@ async def do_slide(lab, s, rng, log) -> None:
     keys = [k for k in s.page.widgets if k.startswith("ls_z_")]
     if keys:
         key = rng.choice(keys)
-        lo, hi = s.page.ranges.get(key, (-1.0, 1.0))
-        log("slide", timing(await s.set(key, round(rng.uniform(lo, hi), 1), timeout=lab.args.open_timeout)))
+        log("slide", timing(await s.set(key, s.page.slider_pick(key, rng), timeout=lab.args.open_timeout)))
 
 
 async def do_explore(lab, s, rng, log) -> None:

@@ -72,6 +72,7 @@ class Page:
     widgets: dict[str, str] = field(default_factory=dict)  # key -> widget id
     widget_kinds: dict[str, str] = field(default_factory=dict)  # key -> element type (button, slider, ...)
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)  # key -> (min, max) of sliders, numbers
+    options: dict[str, list[str]] = field(default_factory=dict)  # key -> a select slider's options, as shown
     texts: dict[tuple[int, ...], Seen] = field(default_factory=dict)  # the text now at each path
     fragments: dict[str, float] = field(default_factory=dict)  # fragment id -> seconds between its reruns
     running: bool = False
@@ -129,6 +130,9 @@ class Page:
         sub = getattr(el, ek) if ek else None
         wid = getattr(sub, "id", "") if sub is not None else ""
         if isinstance(wid, str) and (key := widget_key(wid)):
+            if ek == "slider" and sub.type == sub.SELECT_SLIDER:  # one proto for both: the browser sends the option's text
+                ek = "select_slider"
+                self.options[key] = list(sub.options)
             self.widgets[key], self.widget_kinds[key] = wid, ek
             if ek in ("slider", "number_input"):
                 self.ranges[key] = (sub.min, sub.max)
@@ -152,6 +156,13 @@ class Page:
             if m := pattern.search(seen.text):
                 return m
         return None
+
+    def slider_pick(self, key: str, rng) -> float | str:
+        """A place a learner could drag slider `key` to: one of a select slider's options, or a number in range."""
+        if key in self.options:
+            return rng.choice(self.options[key])
+        lo, hi = self.ranges.get(key, (-1.0, 1.0))
+        return round(rng.uniform(lo, hi), 1)
 
 
 def value_state(kind: str, value) -> dict:
@@ -374,6 +385,7 @@ class Session:
         self.page.widget_kinds.clear()
         self.page.texts.clear()
         self.page.ranges.clear()
+        self.page.options.clear()
         return await self._run_and_wait(msg, timeout)
 
     async def rerun(self, timeout: float = 120) -> float:

@@ -33,6 +33,16 @@ TRAINERS = {
 }
 
 
+async def open_tab(s: Session, trainer: Trainer, timeout: float) -> None:
+    """Open the trainer's tab. A student already on its page clicks the tab, as a browser does: the page keeps
+    the open tab in the session, so the query string of a rerun of the same page would be ignored."""
+    key, _, label = trainer.query.partition("=")
+    if s.page.pages.get(trainer.page) == s.page.page_hash and s.has(key):
+        await s.set(key, label.replace("+", " "), timeout=timeout)
+    else:
+        await s.open(trainer.page, trainer.query, timeout=timeout)
+
+
 def reading(s: Session, t: float) -> dict:
     """The step counter now on the student's page (None: no status line yet) and any queue message."""
     step = None
