@@ -244,10 +244,12 @@ def test_line_reads_kinds_turns_and_fairness():
     assert line.parse("vae=3,gpt=1") == {"vae": 3, "gpt": 1}
     with pytest.raises(ValueError):
         line.parse("vae=3,dance=1")
-    # trains 0-2 s, waits (step stays, or no status line yet), trains again 4-5 s: 3 s in 2 turns
-    steps = [0, 10, 20, 20, None, 20, 30]
+    # a page that redraws every 3 s: increases at 3, 6, 9 s (1 + 3 + 3 s: a turn's first counts one reading),
+    # then the line for 13 s, then one more increase (1 s): 2 turns
+    steps = [0, 0, 0, 30, 30, 30, 60, 60, 60, 90] + [90] * 10 + [90, 90, 120]
     series = [{"t": float(t), "step": s} for t, s in enumerate(steps)]
-    assert line.training_seconds(series) == (3.0, 2)
+    assert line.training_seconds(series) == (8.0, 2)
+    assert line.training_seconds([{"t": 0.0, "step": None}, {"t": 1.0, "step": 5}, {"t": 2.0, "step": 9}]) == (1.0, 1)
     assert line.training_seconds(series[:1]) == (0.0, 0)
     assert line.jain([30.0, 30.0, 30.0]) == 1.0
     assert line.jain([60.0, 0.0, 0.0]) == round(1 / 3, 3)

@@ -19,6 +19,7 @@ from . import train
 from .lab import Lab, Window, close_all, session_errors
 
 DEFAULT = {"vae": 10, "gan": 5, "gpt": 5}
+GAP_S = 8.0  # the slowest redraw (the VAE's map, 3 s) with room to spare; a trainer in line waits a whole turn
 
 
 def parse(spec: str | None) -> dict[str, int]:
@@ -34,15 +35,21 @@ def parse(spec: str | None) -> dict[str, int]:
     return out
 
 
-def training_seconds(series: list[dict]) -> tuple[float, int]:
-    """(seconds between readings where the step count went up, turns: how often it started going up)."""
-    seconds, turns, moving = 0.0, 0, False
-    for a, b in zip(series, series[1:]):
-        up = a["step"] is not None and b["step"] is not None and b["step"] > a["step"]
-        if up:
-            seconds += b["t"] - a["t"]
-        turns += up and not moving
-        moving = up
+def training_seconds(series: list[dict], gap: float = GAP_S) -> tuple[float, int]:
+    """(seconds it trained, turns). A page redraws its step count every 1-3 s, so two increases less than `gap`
+    apart belong to one turn and the time between them counts; a turn's first increase counts one reading."""
+    seconds, turns, last_up, prev = 0.0, 0, None, None
+    for r in series:
+        if r["step"] is None:
+            continue
+        if prev is not None and r["step"] > prev["step"]:
+            if last_up is not None and r["t"] - last_up <= gap:
+                seconds += r["t"] - last_up
+            else:
+                seconds += r["t"] - prev["t"]
+                turns += 1
+            last_up = r["t"]
+        prev = r
     return seconds, turns
 
 

@@ -406,6 +406,13 @@ class Session:
     def has(self, key: str) -> bool:
         return key in self.page.widgets
 
+    async def wait_widget(self, key: str, timeout: float) -> bool:
+        """Until widget `key` is on the page (a run a fragment's rerun ended early may still be drawing it)."""
+        end = time.monotonic() + timeout
+        while key not in self.page.widgets and time.monotonic() < end and not self.closed.is_set():
+            await asyncio.sleep(0.1)
+        return key in self.page.widgets
+
     async def set(self, key: str, value, first=None, last=None, timeout: float = 120) -> Watch:
         """Change a widget (the browser reruns the page with it) and time the run."""
         if key not in self.page.widgets:

@@ -39,6 +39,7 @@ async def open_tab(s: Session, trainer: Trainer, timeout: float) -> None:
     key, _, label = trainer.query.partition("=")
     if s.page.pages.get(trainer.page) == s.page.page_hash and s.has(key):
         await s.set(key, label.replace("+", " "), timeout=timeout)
+        await s.wait_widget(trainer.start, timeout)
     else:
         await s.open(trainer.page, trainer.query, timeout=timeout)
 
