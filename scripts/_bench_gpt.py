@@ -152,6 +152,21 @@ def _attention_alone(model, batch: int, positions: int, steps: int = 50) -> floa
     return 1000 * _seconds(lambda: [step() for _ in range(steps)]) / steps
 
 
+def _bound_rows(name: str, model) -> list[dict]:
+    """What a decoding step cannot go below: its matrix products alone, attention alone, and a window rebuild."""
+    rows = []
+    for batch in (1, 20):
+        rows.append({"model": name, "metric": f"matrix products alone, {batch} row(s) a step (the bound)",
+                     "value": round(batch * _products_alone(model, batch), 1), "unit": "chars/s"})  # fmt: skip
+    for positions in (model.block_size // 2, model.block_size):  # a row's window holds between the two
+        rows.append({"model": name, "metric": f"attention alone, 20 rows x {positions} positions",
+                     "value": round(_attention_alone(model, 20, positions), 3), "unit": "ms a step"})  # fmt: skip
+    half = model.block_size // 2
+    rows.append({"model": name, "metric": f"rebuilding one row's cache from {half} characters",
+                 "value": round(_rebuild_ms(model, half), 2), "unit": "ms"})  # fmt: skip
+    return rows
+
+
 @torch.inference_mode()
 def _rebuild_ms(model, n: int, repeats: int = 5) -> float:
     """Milliseconds to fill one row's cache from n characters (a prompt, or a window rebuilt past the context)."""
@@ -215,6 +230,7 @@ def bench_gpt(
     first = statistics.median(_seconds(lambda: next(stream(model, ids, new_chars, seed=0))) for _ in range(max(5, repeats)))
     rows.append({"model": name, "metric": "time to first character, stream()", "value": round(first * 1000, 3), "unit": "ms"})
     rows += _batch_rows(name, model, new_chars, repeats)
+    rows += _bound_rows(name, model)
     for label, sampling in (("sampled", {}), ("greedy", {"top_k": 1})):
         rows.append(
             {
@@ -229,15 +245,7 @@ def bench_gpt(
         lecture.tokenizer = model.tokenizer
         rows += _rows("lecture-size GPT", _rates(lecture, ids, new_chars, 1), new_chars)
         rows += _batch_rows("lecture-size GPT", lecture, new_chars, 1)
-        for batch in (1, 20):
-            rows.append({"model": "lecture-size GPT", "metric": f"matrix products alone, {batch} row(s) a step (the bound)",
-                         "value": round(batch * _products_alone(lecture, batch), 1), "unit": "chars/s"})  # fmt: skip
-        for positions in (lecture.block_size // 2, lecture.block_size):  # a row's window holds between the two
-            rows.append({"model": "lecture-size GPT", "metric": f"attention alone, 20 rows x {positions} positions",
-                         "value": round(_attention_alone(lecture, 20, positions), 3), "unit": "ms a step"})  # fmt: skip
-        half = lecture.block_size // 2
-        rows.append({"model": "lecture-size GPT", "metric": f"rebuilding one row's cache from {half} characters",
-                     "value": round(_rebuild_ms(lecture, half), 2), "unit": "ms"})  # fmt: skip
+        rows += _bound_rows("lecture-size GPT", lecture)
     return rows
 
 
