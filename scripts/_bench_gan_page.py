@@ -19,11 +19,10 @@ import time
 from pathlib import Path
 
 from loadtest.server import OwnServer, cpu_by_process
+from loadtest.texts import RATE_RE, STEP_RE
 
 import _common  # noqa: F401  (puts the repo root on sys.path)
 
-STEP_RE = re.compile(r"\bStep ([\d,]+)(?![\d,]| of)")
-RATE_RE = re.compile(r"([\d.]+) steps/s")
 # the chart's text alternative (figures/words.py) ends with its line: "…: 3 points, last 0.31 at 200."
 SHARE_RE = re.compile(r"points, last ([\d.]+) at ([\d,]+)")
 READ_JS = """() => ({
