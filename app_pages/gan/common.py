@@ -34,6 +34,10 @@ HELP = {  # the live controls' tooltips, shown with _()
     "step": N_("Exactly one generator update (after the chosen number of D updates)."),
     "reset": N_("Throw this GAN away and start again from fresh random weights."),
     "d_steps": N_("More discriminator updates make D stronger; too strong and G's gradient fades."),
+    "live_lr_g": N_(
+        "The digit GAN starts its generator faster than its discriminator (0.0005 against 0.0002): from fresh weights "
+        "its samples read as digits after about 300-400 steps, against 300-600 with 0.0002 for both."
+    ),
 }
 # The live controls: their keys come from these English names ({prefix}_start…), the same in every language
 # (scripts/loadtest.py clicks .st-key-live_start). name: label, icon.
@@ -111,7 +115,10 @@ def controls(prefix: str, live, on_reset) -> None:
             tip = _(HELP[name]) if name in HELP else None
             row.button(_(label), icon=f":material/{icon}:", key=f"{prefix}_{name}", on_click=click, help=tip, **options)
         c, lr_text = st.columns(4), in_language(learning_rate)
-        lr_g = c[0].select_slider(_("Generator learning rate"), LR_CHOICES, s.lr_g, format_func=lr_text, key=worded(f"{prefix}_lr_g"))
+        lr_g = c[0].select_slider(
+            _("Generator learning rate"), LR_CHOICES, s.lr_g, format_func=lr_text, key=worded(f"{prefix}_lr_g"),
+            help=_(HELP[f"{prefix}_lr_g"]) if f"{prefix}_lr_g" in HELP else None,
+        )  # fmt: skip
         lr_d = c[1].select_slider(
             _("Discriminator learning rate"), LR_CHOICES, s.lr_d, format_func=lr_text, key=worded(f"{prefix}_lr_d")
         )
