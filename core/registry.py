@@ -66,7 +66,7 @@ MODELS: tuple[ShippedModel, ...] = (
         "gan",
         "gan",
         N_("DCGAN"),
-        "python scripts/train_gan.py",
+        "python scripts/train_gan.py --channels 96 --d-channels 64",
         "MNIST",
         "confident_share",
         0.02,
