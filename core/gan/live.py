@@ -20,7 +20,7 @@ import torch
 from core.gan.history import TrainingHistory
 from core.gan.model import GANConfig, GANTrainer, TrainSettings, new_mnist_gan, to_unit
 from core.gan.toy import TOY_SETTINGS, Toy2D, discriminator_map, generate, make_distribution, mode_coverage, toy_trainer
-from core.serving.trainer_queue import StepRate
+from core.serving.trainer_queue import StepRate, run_steps
 from core.training.data import load_mnist
 from core.training.helpers import evaluating
 from i18n import N_, Message, number, speaking
@@ -135,15 +135,8 @@ class LiveGAN:
         return True
 
     def run(self, n_steps: int, max_seconds: float | None = None) -> int:
-        """Up to n_steps steps at once (fewer if max_seconds runs out or a loss blows up).
-        Returns how many steps were taken."""
-        start, done = time.perf_counter(), 0
-        while done < n_steps and self.problem is None:
-            self.train_step()
-            done += 1
-            if max_seconds is not None and time.perf_counter() - start > max_seconds:
-                break
-        return done
+        """Up to n_steps steps at once (fewer if max_seconds runs out or a loss blows up); how many were taken."""
+        return run_steps(self, n_steps, max_seconds)
 
     def snapshot(self) -> None:
         """Record what the page plots over time (subclasses say what)."""

@@ -192,6 +192,18 @@ class TrainerQueue:
         return False
 
 
+def run_steps(trainer, n_steps: int, max_seconds: float | None = None) -> int:
+    """A live trainer's steps taken at once, outside the line (the Step button, benchmarks, scripts): up to n_steps,
+    fewer when max_seconds runs out or the trainer stopped itself on a problem. Returns how many were tried."""
+    start, done = time.perf_counter(), 0
+    while done < n_steps and trainer.problem is None:
+        trainer.train_step()
+        done += 1
+        if max_seconds is not None and time.perf_counter() - start > max_seconds:
+            break
+    return done
+
+
 class StepRate:
     """A live trainer's steps per second of wall time over the last `window_s` seconds (0 before it has trained):
     what the page's status line shows, the same for every kind of trainer."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from core.gan.live import Figure, english  # numbers inside a Message, worded where it is shown
-from core.serving.trainer_queue import StepRate
+from core.serving.trainer_queue import StepRate, run_steps
 from core.training.data import batches, load_mnist
 from core.vae.history import N_FIXED, fixed_test_indices
 from core.vae.model import VAE, VAEConfig, draw_noise, evaluate, train_step
@@ -152,14 +152,8 @@ class LiveVAE:
         return True
 
     def run(self, n_steps: int, max_seconds: float | None = None) -> int:
-        """Up to n_steps steps (fewer when max_seconds runs out or the loss breaks). Returns how many were taken."""
-        start, done = time.perf_counter(), 0
-        while done < n_steps and self.problem is None:
-            self.train_step()
-            done += 1
-            if max_seconds is not None and time.perf_counter() - start > max_seconds:
-                break
-        return done
+        """Up to n_steps steps at once (fewer if max_seconds runs out or a loss blows up); how many were taken."""
+        return run_steps(self, n_steps, max_seconds)
 
     @property
     def steps_per_second(self) -> float:
