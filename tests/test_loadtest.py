@@ -270,3 +270,26 @@ def test_a_select_slider_is_told_from_a_slider_and_gets_one_of_its_options():
     rng = random.Random(0)
     assert all(page.slider_pick("ls_z_0", rng) in {"-1,0", "0,0", "1,0"} for _ in range(10))
     assert 1 <= page.slider_pick("live_steps", rng) <= 9
+
+
+def test_opening_a_trainer_tab_waits_for_its_start_button_on_a_fresh_page_too():
+    """A class of 100 once lost 4 students: the run that opened the page ended before the tab's controls came."""
+    from scripts.loadtest import train
+
+    calls = []
+
+    class Student:  # a student on the GPT page, about to open the GAN's live tab
+        page = Page()
+
+        def has(self, key):
+            return False
+
+        async def open(self, page, query, timeout):
+            calls.append(("open", page, query))
+
+        async def wait_widget(self, key, timeout):
+            calls.append(("wait", key))
+            return True
+
+    asyncio.run(train.open_tab(Student(), train.TRAINERS["gan"], 5))
+    assert calls == [("open", "gan-training", "gan_tab=Train+one+live"), ("wait", "live_start")]
