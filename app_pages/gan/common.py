@@ -81,10 +81,11 @@ def download(label: str, file_name: str, key: str, make, *args) -> None:
     st.download_button(label, data, file_name, mime, key=key, on_click="ignore", icon=":material/download:")
 
 
-def controls(prefix: str, live, on_reset) -> None:
-    """Start / Pause / Step / Reset and the settings a learner may change while a GAN trains. The callbacks change
-    the session before the rerun draws anything; the widgets start from what the GAN really uses."""
-    queue, s = trainer_queue(), live.trainer.settings
+def live_buttons(prefix: str, live, on_reset, tips: dict) -> None:
+    """Start / Pause / Step / Reset of a live trainer (digit GAN, toy GAN or VAE) in one row, each as wide as its
+    word in either language; keys {prefix}_start… The callbacks change the session before the rerun draws
+    anything. tips: tooltips by button name, shown with _()."""
+    queue = trainer_queue()
 
     def start():
         if live.problem is None:
@@ -99,7 +100,7 @@ def controls(prefix: str, live, on_reset) -> None:
             st.session_state[f"{prefix}_error"] = problem_text(e)
 
     def reset():
-        queue.stop(live)
+        queue.stop(live)  # waits for a step under way: nothing is half-reset
         on_reset()
 
     clicks = {  # name: callback, options
@@ -108,12 +109,25 @@ def controls(prefix: str, live, on_reset) -> None:
         "step": (step, dict(disabled=live.problem is not None)),
         "reset": (reset, {}),
     }
+    row = st.container(horizontal=True)
+    for name, (click, options) in clicks.items():
+        label, icon = BUTTONS[name]
+        tip = _(tips[name]) if name in tips else None
+        row.button(_(label), icon=f":material/{icon}:", key=f"{prefix}_{name}", on_click=click, help=tip, **options)
+
+
+def step_error(prefix: str) -> None:
+    """What a Step that failed left for this run to say (live_buttons' callback cannot draw)."""
+    if err := st.session_state.pop(f"{prefix}_error", None):
+        st.error(_("Training stopped on an unexpected problem ({error}). Press **Reset** to start again.").format(error=err))
+
+
+def controls(prefix: str, live, on_reset) -> None:
+    """The live buttons and the settings a learner may change while a GAN trains; the widgets start from what the
+    GAN really uses."""
+    queue, s = trainer_queue(), live.trainer.settings
     with st.container(border=True):
-        row = st.container(horizontal=True)  # each button as wide as its word, in either language
-        for name, (click, options) in clicks.items():
-            label, icon = BUTTONS[name]
-            tip = _(HELP[name]) if name in HELP else None
-            row.button(_(label), icon=f":material/{icon}:", key=f"{prefix}_{name}", on_click=click, help=tip, **options)
+        live_buttons(prefix, live, on_reset, HELP)
         c, lr_text = st.columns(4), in_language(learning_rate)
         lr_g = c[0].select_slider(
             _("Generator learning rate"), LR_CHOICES, s.lr_g, format_func=lr_text, key=worded(f"{prefix}_lr_g"),
@@ -129,8 +143,7 @@ def controls(prefix: str, live, on_reset) -> None:
         scheduler().run(live.owner, live.update_settings, new)
     if live.problem:
         st.error(prose("gan_blowup").format(problem=_(live.problem)), icon=":material/error:")
-    if err := st.session_state.pop(f"{prefix}_error", None):
-        st.error(_("Training stopped on an unexpected problem ({error}). Press **Reset** to start again.").format(error=err))
+    step_error(prefix)
 
 
 def status_line(live) -> str:

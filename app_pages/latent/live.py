@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._ui import compute, hold, in_language, load, lost_run_notice, prose, remember_run, session_owner
-from app_pages.gan.common import BUTTONS, LR_CHOICES, learning_rate, problem_text, redrawn, status_line
+from app_pages.gan.common import LR_CHOICES, learning_rate, live_buttons, redrawn, status_line, step_error
 from app_pages.latent.common import NO_BAR
 from app_pages.loaders import load_vae_data, scheduler, trainer_queue
 from core.training.data import DataUnavailableError, data_root
@@ -47,35 +47,8 @@ def controls(live: LiveVAE, on_reset) -> None:
     """Start / Pause / Step / Reset, the β dial and the learning rate. The callbacks change the session before the
     rerun draws anything; the widgets start from what the VAE really uses."""
     queue = trainer_queue()
-
-    def start():
-        if live.problem is None:
-            live.notice = None
-            queue.start(live)
-
-    def step():
-        queue.stop(live)
-        try:  # in this session's turn on the scheduler, like the training itself
-            scheduler().run(live.owner, live.run, 1)
-        except Exception as e:  # a callback's error would bypass the page's guard
-            st.session_state["vae_error"] = problem_text(e)
-
-    def reset():
-        queue.stop(live)  # waits for a step under way: nothing is half-reset
-        on_reset()
-
-    clicks = {
-        "start": (start, dict(type="primary", disabled=live.running or live.problem is not None)),
-        "pause": (lambda: queue.stop(live), dict(disabled=not live.running)),
-        "step": (step, dict(disabled=live.problem is not None)),
-        "reset": (reset, {}),
-    }
     with st.container(border=True):
-        row = st.container(horizontal=True)
-        for name, (click, options) in clicks.items():
-            label, icon = BUTTONS[name]
-            tip = _(HELP[name]) if name in HELP else None
-            row.button(_(label), icon=f":material/{icon}:", key=f"vae_{name}", on_click=click, help=tip, **options)
+        live_buttons("vae", live, on_reset, HELP)
         left, right = st.columns(2)
         shown = in_language(lambda b: number(b, 1))  # 1.5 / 1,5
         beta = left.select_slider(
@@ -90,8 +63,7 @@ def controls(live: LiveVAE, on_reset) -> None:
             st.error(_(e.args[0]) if e.args else str(e), icon=":material/block:")
     if live.problem:
         st.error(prose("latent_live_blowup").format(problem=_(live.problem)), icon=":material/error:")
-    if err := st.session_state.pop("vae_error", None):
-        st.error(_("Training stopped on an unexpected problem ({error}). Press **Reset** to start again.").format(error=err))
+    step_error("vae")
 
 
 def apply(live: LiveVAE, beta: float, lr: float) -> None:
