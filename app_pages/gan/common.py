@@ -146,6 +146,26 @@ def controls(prefix: str, live, on_reset) -> None:
     step_error(prefix)
 
 
+def play_button(prefix: str, at_end, rewind) -> bool:
+    """A replay's Play / Pause toggle (widget {prefix}_play, state {prefix}_playing); Play at the last moment
+    rewind()s first, so it plays from the start. Returns whether it is playing."""
+    playing = st.session_state.get(f"{prefix}_playing", False)
+
+    def toggle():
+        st.session_state[f"{prefix}_playing"] = not playing
+        if not playing and at_end():
+            rewind()
+
+    st.button(
+        _("Pause") if playing else _("Play the training"),
+        icon=":material/pause:" if playing else ":material/play_arrow:",
+        key=f"{prefix}_play",
+        on_click=toggle,
+        type="secondary" if playing else "primary",
+    )
+    return playing
+
+
 def status_line(live) -> str:
     """Step count and what a live trainer (GAN, toy GAN, GPT or VAE) is doing: training (and how fast), waiting
     in line (how long), stopped or paused. In English it keeps the words scripts/loadtest reads: "Step 1,234",

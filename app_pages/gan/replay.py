@@ -8,7 +8,7 @@ import re
 import streamlit as st
 
 from app_pages._ui import in_language, load, prose, worded
-from app_pages.gan.common import CHART, FID, LOSSES, REPLAY_TICK_S, SHARES, download, guarded
+from app_pages.gan.common import CHART, FID, LOSSES, REPLAY_TICK_S, SHARES, download, guarded, play_button
 from app_pages.loaders import load_gan_history
 from core import registry
 from core.gpt.prompt import _machine as machine  # the metadata's "x86_64 CPU, 1 thread", in the learner's language
@@ -84,19 +84,8 @@ def show() -> None:
                 st.markdown(prose("gan_replay_scores").format(**scores))
     if st.session_state.get("replay_step") not in steps:
         st.session_state.replay_step = steps[-1]
-    playing = st.session_state.get("replay_playing", False)
-
-    def toggle():
-        st.session_state.replay_playing = not playing
-        if not playing and st.session_state.replay_step == steps[-1]:
-            st.session_state.replay_step = steps[0]  # play from the start
-
-    st.button(
-        _("Pause") if playing else _("Play the training"),
-        icon=":material/pause:" if playing else ":material/play_arrow:",
-        key="replay_play",
-        on_click=toggle,
-        type="secondary" if playing else "primary",
+    playing = play_button(
+        "replay", lambda: st.session_state.replay_step == steps[-1], lambda: st.session_state.update(replay_step=steps[0])
     )
 
     @st.fragment(run_every=REPLAY_TICK_S if playing else None)

@@ -9,7 +9,7 @@ import weakref
 import streamlit as st
 
 from app_pages._ui import in_language, load, prose
-from app_pages.gan.common import REPLAY_TICK_S, guarded
+from app_pages.gan.common import REPLAY_TICK_S, guarded, play_button
 from app_pages.latent.common import NO_BAR
 from app_pages.loaders import load_vae_history
 from core.vae.history import HISTORY_NAMES
@@ -42,20 +42,7 @@ def show(ctx) -> None:
     n = max(len(r.moments) for r in replays.values())
     if not 1 <= st.session_state.get(KEY, 0) <= n:
         st.session_state[KEY] = n  # first visit: the finished models
-    playing = st.session_state.get("ls_replay_playing", False)
-
-    def toggle():
-        st.session_state.ls_replay_playing = not playing
-        if not playing and st.session_state[KEY] == n:
-            st.session_state[KEY] = 1  # play from the start
-
-    st.button(
-        _("Pause") if playing else _("Play the training"),
-        icon=":material/pause:" if playing else ":material/play_arrow:",
-        key="ls_replay_play",
-        on_click=toggle,
-        type="secondary" if playing else "primary",
-    )
+    playing = play_button("ls_replay", lambda: st.session_state[KEY] == n, lambda: st.session_state.update({KEY: 1}))
 
     @st.fragment(run_every=REPLAY_TICK_S if playing else None)
     @guarded
