@@ -9,7 +9,9 @@ must still occur where it is listed: the day Streamlit fixes it, this test fails
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 
 import pytest
 
@@ -170,3 +172,15 @@ def test_every_page_passes_axe_and_its_main_action_works_from_the_keyboard(page,
     assert not problems, "axe found, in GenLab's own markup:\n" + "\n".join(problems)
     gone = {k: UPSTREAM[k] for k in set(UPSTREAM) - upstream}
     assert not gone, f"fixed upstream (remove from UPSTREAM): {gone}"
+
+
+def test_every_picture_and_chart_a_page_draws_passes_its_text_alternative():
+    """The axe check above sees the tabs it opens; this one reads every page module: each st.image and
+    st.plotly_chart call passes alt= (a digit grid says what it shows, a chart gives its numbers in words)."""
+    missing = []
+    for path in sorted((Path(__file__).resolve().parent.parent / "app_pages").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("image", "plotly_chart"):
+                if not any(k.arg in ("alt", None) for k in node.keywords):  # None: **options that carry it
+                    missing.append(f"{path.name}:{node.lineno}")
+    assert not missing, f"pictures or charts without alt=: {missing}"

@@ -23,6 +23,7 @@ from core.gpt.live import BUILTIN, Corpus, LiveGPT, TextError, load_upload, read
 from core.gpt.prompt import text_box
 from core.training.data import DataUnavailableError
 from figures.gpt import loss_curve
+from figures.words import chart_words
 from i18n import N_, _, number, percent
 
 SOURCES = {  # the radio's values (and the URL's), shown translated
@@ -45,6 +46,7 @@ HELP = {
 }
 RESTARTED = N_("The server restarted, so the GPT you were training is gone. Press Start to train a fresh one.")
 TICK_S = 1.0
+LOSSES = N_("The training and validation losses over the steps")  # the loss chart's text alternative, with _()
 # The full architecture without dropout: with it, PyTorch's CPU attention takes a slower path (scripts/_bench_gpt_train.py),
 # and at the ladder's budget dropout did not help (validation loss 1.57 without, 1.63 with).
 DEFAULT_RUNG = "ladder-layernorm"
@@ -238,7 +240,8 @@ def live_view() -> None:
     def draw(live: LiveGPT, view: dict) -> None:
         st.markdown(status_line(live))
         left, right = st.columns([2, 3])
-        left.plotly_chart(loss_curve(view["curve"]), key="gpt_train_losses", config=CHART)
+        curve = loss_curve(view["curve"])
+        left.plotly_chart(curve, key="gpt_train_losses", config=CHART, alt=chart_words(curve, _(LOSSES)))
         left.caption(
             _("Both losses on the same {n} windows of each split, every {every} steps.").format(
                 n=number(core_live.EVAL_WINDOWS), every=number(live.cfg.eval_interval)

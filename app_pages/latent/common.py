@@ -121,3 +121,9 @@ def set_z(name: str, z: torch.Tensor, lo, hi, tab: str | None = None) -> None:
 def randomize(keys: list[str], n: int) -> None:
     """Distinct random integers below n for these widgets (Python's generator: torch's global seed stays untouched)."""
     st.session_state.update(zip(keys, random.sample(range(n), len(keys))))
+
+
+# What the training charts show, the first words of their text alternatives (figures/words.py adds the numbers),
+# shown with _(): the replay and the live VAE draw the same two charts.
+TRAINING_MAP = N_("The latent map: the μ of fixed test digits, one dot each, coloured by their digit")
+TRAINING_LOSSES = N_("The loss and its reconstruction and KL terms, in nats per image, over the training steps")

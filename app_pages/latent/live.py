@@ -8,12 +8,13 @@ import streamlit as st
 
 from app_pages._ui import compute, hold, in_language, load, lost_run_notice, prose, remember_run, session_owner
 from app_pages.gan.common import LR_CHOICES, learning_rate, live_buttons, redrawn, status_line, step_error
-from app_pages.latent.common import NO_BAR
+from app_pages.latent.common import NO_BAR, TRAINING_LOSSES, TRAINING_MAP
 from app_pages.loaders import load_vae_data, scheduler, trainer_queue
 from core.training.data import DataUnavailableError, data_root
 from core.vae.live import BETA_RANGE, LIVE_LR, LiveVAE, VAEData, mnist_vae_data, shipped_vae_data
 from figures import latent as figs
 from figures.pictures import image_grid
+from figures.words import chart_words
 from i18n import N_, _, language, number
 
 TICK_S = 3.0  # the map is redrawn every few seconds while it trains (each redraw encodes the 2,000 digits)
@@ -110,12 +111,15 @@ def show(ctx) -> None:
         charts = live_charts(view, live.running)
         left, right = st.columns([3, 2])
         n = number(len(view["labels"]))
-        left.plotly_chart(charts["map"], key="vae_map", config=NO_BAR)
+        left.plotly_chart(charts["map"], key="vae_map", config=NO_BAR, alt=chart_words(charts["map"], _(TRAINING_MAP)))
         left.caption(
             _("μ of {n} fixed test digits, redrawn every few seconds (β now: {beta})").format(n=n, beta=number(view["beta"], 1))
         )
-        right.plotly_chart(charts["losses"], key="vae_losses", config=NO_BAR)
-        right.image(charts["samples"], caption=_("Decoded from 36 fixed draws of N(0, I)"), width=SAMPLES_PX, output_format="PNG")
+        right.plotly_chart(charts["losses"], key="vae_losses", config=NO_BAR, alt=chart_words(charts["losses"], _(TRAINING_LOSSES)))
+        alt = _("36 digits this VAE's decoder draws now, after {n} steps.").format(n=number(view["steps"]))
+        right.image(
+            charts["samples"], caption=_("Decoded from 36 fixed draws of N(0, I)"), width=SAMPLES_PX, output_format="PNG", alt=alt
+        )
 
     live_view()
     with st.expander(_("What to look for"), icon=":material/visibility:", expanded=True):

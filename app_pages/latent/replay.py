@@ -10,10 +10,11 @@ import streamlit as st
 
 from app_pages._ui import in_language, load, prose
 from app_pages.gan.common import REPLAY_TICK_S, guarded, play_button
-from app_pages.latent.common import NO_BAR
+from app_pages.latent.common import NO_BAR, TRAINING_LOSSES, TRAINING_MAP
 from app_pages.loaders import load_vae_history
 from core.vae.history import HISTORY_NAMES
 from figures import latent as figs
+from figures.words import chart_words
 from i18n import _, number
 
 KEY = "ls_replay_moment"  # the slider: a moment's number, 1 to the last
@@ -70,12 +71,14 @@ def show(ctx) -> None:
                 else:
                     terms = _("reconstruction {recon} nats/image").format(recon=number(m["recon_loss"], 1))
                 st.markdown(f"**{name}** · {facts}  \n{terms}")
-                st.plotly_chart(view["map"], key=f"ls_replay_map_{name}", config=NO_BAR)
-                grid = _("What the decoder draws at a grid of points, z1 and z2 from −{s} to {s}")
-                st.image(view["grid"], caption=grid.format(s=number(replay.grid_span)), width=GRID_PX, output_format="PNG")
+                st.plotly_chart(view["map"], key=f"ls_replay_map_{name}", config=NO_BAR, alt=chart_words(view["map"], _(TRAINING_MAP)))
+                at = _("{name} at step {step}:").format(name=name, step=number(m["step"]))
+                grid = _("What the decoder draws at a grid of points, z1 and z2 from −{s} to {s}").format(s=number(replay.grid_span))
+                st.image(view["grid"], caption=grid, width=GRID_PX, output_format="PNG", alt=f"{at} {grid}.")
                 rebuilt = _("Test digits (top) and their reconstructions from μ (bottom)")
-                st.image(view["recons"], caption=rebuilt, width=GRID_PX, output_format="PNG")
-                st.plotly_chart(view["losses"], key=f"ls_replay_losses_{name}", config=NO_BAR)
+                st.image(view["recons"], caption=rebuilt, width=GRID_PX, output_format="PNG", alt=f"{at} {rebuilt}.")
+                losses = chart_words(view["losses"], _(TRAINING_LOSSES))
+                st.plotly_chart(view["losses"], key=f"ls_replay_losses_{name}", config=NO_BAR, alt=losses)
 
     replay_view()
     fixed = number(len(replays[HISTORY_NAMES[0]].indices))
