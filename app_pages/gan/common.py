@@ -82,9 +82,9 @@ def download(label: str, file_name: str, key: str, make, *args) -> None:
 
 
 def live_buttons(prefix: str, live, on_reset, tips: dict) -> None:
-    """Start / Pause / Step / Reset of a live trainer (digit GAN, toy GAN or VAE) in one row, each as wide as its
-    word in either language; keys {prefix}_start… The callbacks change the session before the rerun draws
-    anything. tips: tooltips by button name, shown with _()."""
+    """Start / Pause / Step / Reset of a live trainer held by the page (digit GAN, toy GAN or VAE); keys
+    {prefix}_start… The callbacks change the session before the rerun draws anything. tips: tooltips by button
+    name, shown with _()."""
     queue = trainer_queue()
 
     def start():
@@ -109,6 +109,12 @@ def live_buttons(prefix: str, live, on_reset, tips: dict) -> None:
         "step": (step, dict(disabled=live.problem is not None)),
         "reset": (reset, {}),
     }
+    button_row(prefix, clicks, tips)
+
+
+def button_row(prefix: str, clicks: dict, tips: dict) -> None:
+    """The live buttons in one row, each as wide as its word in either language. clicks: name -> (callback,
+    st.button options); keys {prefix}_{name}; tips: tooltips by name, shown with _()."""
     row = st.container(horizontal=True)
     for name, (click, options) in clicks.items():
         label, icon = BUTTONS[name]

@@ -14,7 +14,7 @@ import hashlib
 import streamlit as st
 
 from app_pages._ui import hold, in_language, lost_run_notice, prose, remember_run, session_owner
-from app_pages.gan.common import CHART, problem_text, redrawn, status_line
+from app_pages.gan.common import CHART, button_row, problem_text, redrawn, status_line
 from app_pages.gpt import mine
 from app_pages.loaders import scheduler, text_corpus, trainer_queue
 from core import LADDER, registry
@@ -31,12 +31,6 @@ SOURCES = {  # the radio's values (and the URL's), shown translated
     "explanations-pt-BR": N_("GenLab's explanations in Portuguese"),
     "explanations-en": N_("GenLab's explanations in English"),
     "own": N_("your own text"),
-}
-BUTTONS = {  # name: label, icon; keys gpt_train_{name}
-    "start": (N_("Start"), "play_arrow"),
-    "pause": (N_("Pause"), "pause"),
-    "step": (N_("Step"), "skip_next"),
-    "reset": (N_("Reset"), "restart_alt"),
 }
 HELP = {
     "step": N_("Exactly one training step on one batch of 32 windows."),
@@ -159,11 +153,7 @@ def controls() -> None:
         "step": (step, dict(disabled=stopped)),
         "reset": (reset, dict(disabled=live is None)),
     }
-    row = st.container(horizontal=True)
-    for name, (click, options) in clicks.items():
-        text, icon = BUTTONS[name]
-        tip = _(HELP[name]) if name in HELP else None
-        row.button(_(text), icon=f":material/{icon}:", key=f"gpt_train_{name}", on_click=click, help=tip, **options)
+    button_row("gpt_train", clicks, HELP)  # the other live trainers' buttons, made before a model exists
 
 
 def sample_strip(samples: list[dict]) -> None:
