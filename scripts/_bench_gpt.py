@@ -6,6 +6,7 @@ texts come out identical batched and alone.
     python scripts/_bench_gpt.py            # uses weights/ (or $GENLAB_WEIGHTS)
     python scripts/_bench_gpt.py --dtype bfloat16   # what 16-bit decoding would buy, and cost
                                             # (also an untrained lecture-size model: speed only)
+    python scripts/_bench_gpt.py --context-loss --data-dir <data>   # what a rebuilt cache may keep
     python scripts/benchmark.py --only gpt  # the same rows, in the project's table
 """
 
@@ -22,8 +23,9 @@ import torch
 import _common  # noqa: F401  (puts the repo root on sys.path)
 from core.gpt.batch_decode import BatchDecoder, decode_alone
 from core.gpt.model import GPT, load_gpt
-from core.gpt.sampling import stream
-from core.gpt.train import PRESETS
+from core.gpt.sampling import kept_on_rebuild, stream
+from core.gpt.train import PRESETS, loss_by_position, split
+from core.training.data import load_shakespeare
 from core.training.device import configure_threads
 
 PROMPT = "ROMEO:\nBut soft, what light through yonder window breaks?\n\nJULIET:\n"
@@ -158,12 +160,12 @@ def _bound_rows(name: str, model) -> list[dict]:
     for batch in (1, 20):
         rows.append({"model": name, "metric": f"matrix products alone, {batch} row(s) a step (the bound)",
                      "value": round(batch * _products_alone(model, batch), 1), "unit": "chars/s"})  # fmt: skip
-    for positions in (model.block_size // 2, model.block_size):  # a row's window holds between the two
+    kept = kept_on_rebuild(model.block_size)
+    for positions in (kept, model.block_size):  # a row's window holds between the two
         rows.append({"model": name, "metric": f"attention alone, 20 rows x {positions} positions",
                      "value": round(_attention_alone(model, 20, positions), 3), "unit": "ms a step"})  # fmt: skip
-    half = model.block_size // 2
-    rows.append({"model": name, "metric": f"rebuilding one row's cache from {half} characters",
-                 "value": round(_rebuild_ms(model, half), 2), "unit": "ms"})  # fmt: skip
+    rows.append({"model": name, "metric": f"rebuilding one row's cache from {kept} characters",
+                 "value": round(_rebuild_ms(model, kept), 2), "unit": "ms"})  # fmt: skip
     return rows
 
 
@@ -249,15 +251,29 @@ def bench_gpt(
     return rows
 
 
+def context_losses(model, text: str, kept: tuple[int, ...] = (8, 16, 32, 64)) -> dict[int, float]:
+    """For each number of characters a rebuilt cache keeps, the model's mean validation loss over the positions
+    that see at least that many (what sampling meets as the cache slides: every length from there to a window)."""
+    data = torch.tensor(model.tokenizer.encode(text), dtype=torch.long)
+    by_position = loss_by_position(model, split(data)[1], model.block_size)
+    return {k: round(by_position[k - 1 :].mean().item(), 4) for k in kept if k <= model.block_size}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--weights", default=None, help="weights folder (default: $GENLAB_WEIGHTS, else weights/)")
     p.add_argument("--new-chars", type=int, default=500)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32", help="decode in this precision")
+    p.add_argument("--context-loss", action="store_true", help="instead: the validation loss by context kept on a rebuild")
+    p.add_argument("--data-dir", default=None, help="tiny Shakespeare's folder, for --context-loss")
     args = p.parse_args()
     configure_threads()
     weights = Path(args.weights) if args.weights else None
+    if args.context_loss:
+        for kept, loss in context_losses(load_gpt(directory=weights), load_shakespeare(args.data_dir)).items():
+            print(f"context of at least {kept:>3} characters: validation loss {loss:.4f}")
+        return
     for r in bench_gpt(new_chars=args.new_chars, repeats=args.repeats, directory=weights, dtype=getattr(torch, args.dtype)):
         print(f"{r['model']:<18} {r['metric']:<55} {r['value']:>10.4g}  {r['unit']}")
 

@@ -81,17 +81,18 @@ def test_a_class_with_one_prompt_prefills_together_and_each_gets_its_text(one_th
     model = tiny_gpt()
     prefills, real_forward = [], model.forward
 
-    def forward(idx, targets=None, cache=None):
+    def forward(idx, targets=None, **kwargs):
         if idx.shape[1] > 1:
             prefills.append(len(idx))  # rows in this prefill
-        return real_forward(idx, targets, cache)
+        return real_forward(idx, targets, **kwargs)
 
     model.forward = forward
     decoder = BatchDecoder(model)
     requests = [decoder.submit(TOK.encode("All:\n"), 40, seed=s) for s in range(8)]
     run(decoder)
-    # the prompt, then a rebuild every 8 tokens: each one forward for all eight rows
-    assert prefills == [8] * 5
+    # the prompt (5 tokens: 11 steps fill the window of 16), then a rebuild from 4 tokens every 12: after
+    # tokens 12, 25 and 38 of 40. Each is one forward for all eight rows.
+    assert prefills == [8] * 4
     model.forward = real_forward
     assert [r.new_ids for r in requests] == [alone(model, "All:\n", 40, seed=s) for s in range(8)]
 
@@ -197,8 +198,8 @@ def test_a_row_with_nan_odds_fails_alone_and_the_others_go_on(monkeypatch):
     poison = next(t for t in range(TOK.vocab_size) if t not in seen)
     real_forward = model.forward
 
-    def forward(idx, targets=None, cache=None):
-        logits, loss = real_forward(idx, targets, cache)
+    def forward(idx, targets=None, **kwargs):
+        logits, loss = real_forward(idx, targets, **kwargs)
         return logits.masked_fill((idx[:, -1] == poison)[:, None, None], float("nan")), loss
 
     monkeypatch.setattr(model, "forward", forward)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import subprocess
 import sys
@@ -150,6 +151,78 @@ def test_a_cache_of_rows_at_different_lengths_steps_like_each_row_alone():
             assert torch.allclose(logits[i, -1], model(torch.tensor([p + [i + 1]]))[0][0, -1], atol=1e-5)
 
 
+def rung(name: str, seed: int = 0) -> GPT:
+    """A random model shaped like a ladder rung (some without LayerNorm, residuals or feed-forward), every
+    parameter drawn away from its initial value: biases and LayerNorms too."""
+    from core.gpt.ladder import CONFIGS
+
+    cfg = CONFIGS[name]
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = GPT(GPTConfig(**{**cfg.__dict__, "vocab_size": TOK.vocab_size, "block_size": 16, "n_embd": 32, "dropout": 0.0}))
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(0.1 * torch.randn_like(p))
+    return model.eval()
+
+
+@pytest.mark.parametrize("name", ["ladder-attention", "ladder-multihead", "ladder-feedforward", "ladder-residual", "ladder-dropout"])
+def test_the_cached_step_computes_the_lecture_forward_on_every_rung(name):
+    """core/gpt/kv_cache.py writes the forward out for sampling: it must give the modules' logits, row by row."""
+    model = rung(name)
+    prompts = [TOK.encode(p) for p in ("All:\n", "Before we pr", "S")]
+    cache = model.new_cache(3)
+    with torch.no_grad():
+        for i, p in enumerate(prompts):
+            full = model(torch.tensor([p]), cache=cache.view(i, i + 1))[0]
+            assert torch.allclose(full, model(torch.tensor([p]))[0], atol=1e-5)
+        for step in range(3):  # rows of three lengths step together
+            nxt = torch.tensor([[step + 1], [step + 2], [step + 3]])
+            last = model(nxt, cache=cache, last_only=True)[0]
+            for i in range(3):
+                prompts[i].append(step + i + 1)
+                assert torch.allclose(last[i, -1], model(torch.tensor([prompts[i]]))[0][0, -1], atol=1e-5)
+
+
+def test_last_only_gives_the_last_logits_with_and_without_a_cache():
+    model = tiny_gpt()
+    idx = ids_of("Before we proceed")[:, :12]
+    with torch.no_grad():
+        full = model(idx)[0]
+        assert torch.allclose(model(idx, last_only=True)[0], full[:, -1:], atol=1e-6)
+        cached = model(idx, cache=model.new_cache(), last_only=True)[0]
+    assert cached.shape == (1, 1, TOK.vocab_size)
+    assert torch.allclose(cached, full[:, -1:], atol=1e-5)
+
+
+def test_the_cached_step_follows_every_change_to_the_parameters():
+    model, idx = tiny_gpt(seed=0), ids_of("Before we proceed")[:, :12]
+
+    def agree(m):
+        with torch.no_grad():
+            cached = m(idx, cache=m.new_cache())[0]
+            return torch.allclose(cached, m(idx)[0], atol=1e-5 if cached.dtype == torch.float32 else 1e-12)
+
+    assert agree(model)  # builds the sampling weights
+    with torch.no_grad():
+        model.lm_head.weight.mul_(2)  # in place
+        model.blocks[1].sa.heads[2].key.weight.add_(0.5)
+    assert agree(model)
+    model.load_state_dict(tiny_gpt(seed=1).state_dict())
+    assert agree(model)
+    model.load_state_dict(tiny_gpt(seed=2).state_dict(), assign=True)  # new Parameter objects
+    assert agree(model)
+    twin = copy.deepcopy(model)  # as the live trainer snapshots its model
+    twin.load_state_dict(tiny_gpt(seed=3).state_dict(), assign=True)
+    assert agree(twin) and agree(model)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    model.train()
+    model(idx, idx)[1].backward()
+    opt.step()
+    assert agree(model.eval())
+    assert agree(model.double())  # new data for every parameter
+
+
 @pytest.mark.parametrize("sampling", [dict(top_k=1), dict(temperature=0.9, top_p=0.9)], ids=["greedy", "sampled"])
 def test_cached_and_recomputed_generation_agree_within_the_window(sampling):
     model = tiny_gpt(block_size=16)
@@ -174,6 +247,22 @@ def test_cached_generation_slides_past_the_window():
     assert torch.equal(out[True][:, :16], out[False][:, :16])
     again = model.generate(idx, 60, generator=torch.Generator().manual_seed(0), use_cache=True)
     assert torch.equal(again, out[True])
+
+
+def test_the_loss_by_position_averages_to_the_full_loss_and_a_longer_context_helps_a_trained_model():
+    from core.gpt.train import full_loss, loss_by_position
+
+    model = tiny_gpt(block_size=8).train()
+    data = torch.tensor(TOK.encode(TEXT * 20), dtype=torch.long)
+    by_position = loss_by_position(model, data, 8)
+    assert by_position.shape == (8,)
+    assert by_position.mean().item() == pytest.approx(full_loss(model, data, 8), abs=1e-5)
+    cfg = TrainConfig(batch_size=16, max_iters=60, lr=3e-3, min_lr=3e-3, warmup_iters=0, weight_decay=0.0)
+    opt, gen = make_optimizer(model.train(), cfg), torch.Generator().manual_seed(0)
+    for it in range(60):
+        train_step(model, opt, *get_batch(data, 8, 16, gen), cfg, it)
+    trained = loss_by_position(model, data, 8)
+    assert trained[-4:].mean() < trained[0]  # one character of context predicts worse than five to eight
 
 
 def test_loss_falls_on_a_tiny_text():

@@ -26,7 +26,7 @@ from typing import Callable
 import torch
 
 from core.gpt.model import LanguageModel
-from core.gpt.sampling import check_sampling, invalid_rows, next_token_probs, race
+from core.gpt.sampling import check_sampling, invalid_rows, kept_on_rebuild, next_logits, next_token_probs, race
 
 
 class DecodeRequest:
@@ -222,7 +222,7 @@ class BatchDecoder:
         """Grow the cache to the batch, and put the rows that need a prefill behind the ones that step.
 
         A row needs a prefill when its prompt is not cached yet, or when its cache holds a whole window:
-        then, as in generate_tokens, it is rebuilt from its last block_size // 2 tokens. The rows that
+        then, as in generate_tokens, it is rebuilt from its last kept_on_rebuild(block_size) tokens. The rows that
         step by one token then form one slice of the cache (one batched forward, no gather).
         """
         n, block = len(self._rows), self.model.block_size
@@ -275,7 +275,7 @@ class BatchDecoder:
         if steps:
             idx = torch.tensor([[row.tokens[-1]] for row in rows[:steps]])
             try:
-                parts.append((list(range(steps)), model(idx, cache=cache.view(0, steps))[0][:, -1]))
+                parts.append((list(range(steps)), next_logits(model, idx, cache.view(0, steps))))
             except Exception as e:  # every row of this forward fails; the decoder goes on
                 failed.update((i, failure(e)) for i in range(steps))
         # One forward per run of prefills of one length (_arrange_cache sorted them), shaped as in generate_tokens.
@@ -285,7 +285,7 @@ class BatchDecoder:
             view = cache.view(members[0], members[-1] + 1)
             view.clear()
             try:
-                parts.append((members, model(torch.tensor([contexts[i] for i in members]), cache=view)[0][:, -1]))
+                parts.append((members, next_logits(model, torch.tensor([contexts[i] for i in members]), view)))
                 for i in members:
                     rows[i].fresh = False
             except Exception as e:
@@ -301,7 +301,7 @@ class BatchDecoder:
         parts = []
         for members in by_length.values():
             try:
-                parts.append((members, self.model(torch.tensor([rows[i].tokens[-block:] for i in members]))[0][:, -1]))
+                parts.append((members, next_logits(self.model, torch.tensor([rows[i].tokens[-block:] for i in members]))))
             except Exception as e:
                 failed.update((i, failure(e)) for i in members)
         return parts
@@ -309,8 +309,8 @@ class BatchDecoder:
 
 def _context(row: _Row, block: int) -> list[int]:
     """What a prefill feeds a row: its prompt (one window), or, when its cache holds a whole window, the
-    last half window (so the rebuild happens once every block // 2 tokens, as in generate_tokens)."""
-    return row.tokens[-block:] if row.fresh else row.tokens[-max(1, block // 2) :]
+    last quarter window (as in generate_tokens)."""
+    return row.tokens[-block:] if row.fresh else row.tokens[-kept_on_rebuild(block) :]
 
 
 def new_request(

@@ -9,7 +9,6 @@ each wrapped in a residual connection.
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from core import registry
+from core.gpt.kv_cache import KVCache, SamplingWeights, cached_forward
 from core.gpt.sampling import generate_tokens
 from core.gpt.tokenizer import CharTokenizer
 from core.training.checkpoint import load_meta, load_state
@@ -130,16 +130,11 @@ class MultiHeadAttention(nn.Module):
     def _forget_sources(self, *_):
         self._sources, self._fused = None, None  # load_state_dict(assign=True) brings new Parameter objects
 
-    def forward(self, x, cache: KVCache | None = None, layer: int = 0):
+    def forward(self, x):
         B, T, C = x.shape
         qkv = F.linear(x, self.qkv_weight())  # (B, T, 3C): one product for every head
         q, k, v = qkv.view(B, T, 3, self.n_head, C // self.n_head).permute(2, 0, 3, 1, 4)  # each (B, nh, T, hs)
-        mask = None
-        if cache is not None:  # store this step's keys and values, attend to everything the rows hold
-            k, v, mask = cache.update(layer, k, v)
-        out = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=mask, is_causal=mask is None and T > 1, dropout_p=self.attn_dropout if self.training else 0.0
-        )
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.attn_dropout if self.training else 0.0)
         out = self.proj(out.transpose(1, 2).reshape(B, T, C))  # the heads side by side, as torch.cat of the heads
         return self.dropout(out) if self.training else out  # (a module call costs as much as a small product)
 
@@ -177,8 +172,8 @@ class Block(nn.Module):
         self.ffwd = FeedForward(cfg) if cfg.feed_forward else None
         self.residual = cfg.residual
 
-    def forward(self, x, cache: KVCache | None = None, layer: int = 0):
-        x = self.join(x, self.sa(self.ln1(x), cache, layer))
+    def forward(self, x):
+        x = self.join(x, self.sa(self.ln1(x)))
         if self.ffwd is not None:
             x = self.join(x, self.ffwd(self.ln2(x)))
         return x
@@ -187,90 +182,6 @@ class Block(nn.Module):
         """Residual: add the branch to its input, so gradients flow straight down the stack.
         Without it the branch replaces its input, and a deep stack trains badly."""
         return x + branch if self.residual else branch
-
-
-class KVCache:
-    """Every layer's keys and values, preallocated and written in place: a step copies only its new positions.
-
-    k and v are (n_layer, batch, n_head, block_size, head_size); lengths[row] counts the positions row
-    holds. Rows may hold different lengths (a batch of texts decoded together): each row then writes its
-    new position after its own last one, and a mask keeps its query off the other positions.
-    view(start, stop) is a window onto some of the rows that shares the storage.
-    """
-
-    def __init__(self, cfg: GPTConfig, batch_size: int = 1, device=None, dtype=None):
-        shape = (cfg.n_layer, batch_size, cfg.n_head, cfg.block_size, cfg.n_embd // cfg.n_head)
-        # zeros, not empty: a masked position still goes through the kernel, and 0 * NaN would be NaN
-        self.k = torch.zeros(shape, device=device, dtype=dtype)
-        self.v = torch.zeros(shape, device=device, dtype=dtype)
-        self.lengths = [0] * batch_size
-        self.block_size = cfg.block_size
-        self._positions = torch.arange(cfg.block_size, device=device)
-        self._select(0, batch_size)
-
-    def _select(self, start: int, stop: int) -> None:
-        self.rows = slice(start, stop)
-        self.layers = [(k[start:stop], v[start:stop]) for k, v in zip(self.k, self.v)]  # views, no copies
-
-    def view(self, start: int, stop: int) -> KVCache:
-        """Rows start..stop-1 of this cache, as a cache of their own (same storage, same lengths list)."""
-        window = copy.copy(self)
-        window._select(start, stop)
-        return window
-
-    def __len__(self) -> int:
-        """Positions held (by the longest row)."""
-        return max(self.lengths[self.rows])
-
-    def clear(self) -> None:
-        """Forget this view's rows (the storage is reused, not zeroed: only held positions are read)."""
-        for row in range(self.rows.start, self.rows.stop):
-            self.lengths[row] = 0
-
-    def move_row(self, src: int, dst: int) -> None:
-        """Copy row src's keys and values into row dst (a decoder keeps its busy rows together)."""
-        n = self.lengths[src]
-        self.k[:, dst, :, :n] = self.k[:, src, :, :n]
-        self.v[:, dst, :, :n] = self.v[:, src, :, :n]
-        self.lengths[dst] = n
-
-    def begin(self, T: int) -> torch.Tensor:
-        """Plan a forward pass of T new positions per row; returns their position ids, (T,) or (B, 1)."""
-        lengths = self.lengths[self.rows]
-        first = lengths[0]
-        if all(n == first for n in lengths):  # one text, or texts of one length: plain slices
-            if first + T > self.block_size:
-                raise ValueError(f"positions up to {first + T} exceed the context of {self.block_size}")
-            if first and T > 1:
-                raise ValueError("a cache is filled from empty, then one position at a time")
-            self._write, self._end, self._mask = slice(first, first + T), first + T, None
-            return self._positions[first : first + T]
-        if T != 1:
-            raise ValueError("rows of different lengths advance one position at a time")
-        self._end = max(lengths) + 1
-        if self._end > self.block_size:
-            raise ValueError(f"positions up to {self._end} exceed the context of {self.block_size}")
-        pos = torch.tensor(lengths, device=self.k.device)
-        self._write = (torch.arange(len(lengths), device=pos.device), slice(None), pos)  # [row, :, pos[row]]
-        # (B, 1, 1, end): a row's query sees its own positions only, never another row's leftovers
-        self._mask = (self._positions[: self._end] <= pos[:, None])[:, None, None, :]
-        return pos[:, None]
-
-    def update(self, layer: int, k: torch.Tensor, v: torch.Tensor):
-        """Store this layer's new keys and values (B, n_head, T, head_size); return the keys and values
-        (B, n_head, end, head_size) the step attends to, and the mask (None: all of them, causally)."""
-        K, V = self.layers[layer]
-        if self._mask is None:
-            K[:, :, self._write] = k
-            V[:, :, self._write] = v
-        else:
-            K[self._write] = k[:, :, 0]
-            V[self._write] = v[:, :, 0]
-        return K[:, :, : self._end], V[:, :, : self._end], self._mask
-
-    def advance(self, T: int) -> None:
-        for row in range(self.rows.start, self.rows.stop):
-            self.lengths[row] += T
 
 
 class GPT(LanguageModel):
@@ -287,6 +198,8 @@ class GPT(LanguageModel):
         self.ln_f = nn.LayerNorm(cfg.n_embd) if cfg.layer_norm else nn.Identity()
         self.lm_head = nn.Linear(cfg.n_embd, cfg.vocab_size)
         self.apply(self._init_weights)
+        self._sampling: SamplingWeights | None = None  # the parameters as a cached step reads them
+        self.register_load_state_dict_post_hook(self._forget_sampling)
 
     @staticmethod
     def _init_weights(m):
@@ -308,16 +221,28 @@ class GPT(LanguageModel):
         pos = torch.arange(start_pos, start_pos + T, device=idx.device)
         return self.token_embedding_table(idx) + self.position_embedding_table(pos)
 
-    def forward(self, idx, targets=None, cache: KVCache | None = None):
-        """idx (B, T) -> (logits (B, T, vocab), loss or None). With a cache, idx continues its rows."""
-        if cache is None:
-            x = self._embed(idx)
-        else:  # each row's new positions come after the ones it holds
-            x = self.token_embedding_table(idx) + self.position_embedding_table(cache.begin(idx.shape[1]))
-        for i, block in enumerate(self.blocks):
-            x = block(x, cache, i)
+    def _forget_sampling(self, *_):
+        self._sampling = None  # load_state_dict(assign=True) brings new Parameter objects
+
+    def sampling_weights(self) -> SamplingWeights:
+        """The parameters as a cached sampling step reads them, made again after any change to them."""
+        if self._sampling is None or self._sampling.stale():
+            self._sampling = SamplingWeights(self)
+        return self._sampling
+
+    def forward(self, idx, targets=None, cache: KVCache | None = None, last_only: bool = False):
+        """idx (B, T) -> (logits (B, T, vocab), loss or None).
+
+        With a cache (sampling), idx continues its rows: core/gpt/kv_cache.py. last_only: the logits of the
+        last position alone, (B, 1, vocab), all that sampling reads.
+        """
         if cache is not None:
-            cache.advance(idx.shape[1])
+            return cached_forward(self, idx, cache, last_only), None
+        x = self._embed(idx)
+        for block in self.blocks:
+            x = block(x)
+        if last_only:
+            x = x[:, -1:]
         logits = self.lm_head(self.ln_f(x))
         loss = None
         if targets is not None:
@@ -346,7 +271,7 @@ class BigramLanguageModel(LanguageModel):
         self.vocab_size = vocab_size
         self.token_embedding_table = nn.Embedding(vocab_size, vocab_size)  # row i: logits after token i
 
-    def forward(self, idx, targets=None, cache=None):
+    def forward(self, idx, targets=None):
         logits = self.token_embedding_table(idx)
         loss = None if targets is None else F.cross_entropy(logits.flatten(0, 1), targets.flatten())
         return logits, loss

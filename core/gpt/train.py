@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from core.gpt.model import GPTConfig
 from core.training.distributed import backward_in_micro_batches
@@ -74,24 +75,41 @@ def estimate_loss(model, data: torch.Tensor, block_size: int, batch_size: int, i
     return sum(losses) / len(losses)
 
 
-@torch.no_grad()
-def full_loss(model, data: torch.Tensor, block_size: int, batch_size: int = 32, max_windows: int | None = None, device="cpu") -> float:
-    """Loss over consecutive non-overlapping windows covering `data` (the whole split, no sampling).
+def windows(data: torch.Tensor, block_size: int, batch_size: int = 32, max_windows: int | None = None):
+    """Batches (x, y) of consecutive non-overlapping windows covering `data` (no sampling).
 
     With max_windows, only that many windows, spread evenly over the split (a quick estimate).
     """
-    model.eval()
     n = (len(data) - 1) // block_size
     starts = torch.arange(n) * block_size
     if max_windows and max_windows < n:
         starts = starts[torch.linspace(0, n - 1, max_windows).long()]
-    total, count = 0.0, 0
     for i in range(0, len(starts), batch_size):
         s = starts[i : i + batch_size]
-        x = torch.stack([data[j : j + block_size] for j in s]).to(device)
-        y = torch.stack([data[j + 1 : j + block_size + 1] for j in s]).to(device)
-        total += model(x, y)[1].item() * y.numel()
+        yield torch.stack([data[j : j + block_size] for j in s]), torch.stack([data[j + 1 : j + block_size + 1] for j in s])
+
+
+@torch.no_grad()
+def full_loss(model, data: torch.Tensor, block_size: int, batch_size: int = 32, max_windows: int | None = None, device="cpu") -> float:
+    """Loss over the windows covering `data` (windows())."""
+    model.eval()
+    total, count = 0.0, 0
+    for x, y in windows(data, block_size, batch_size, max_windows):
+        total += model(x.to(device), y.to(device))[1].item() * y.numel()
         count += y.numel()
+    return total / count
+
+
+@torch.no_grad()
+def loss_by_position(model, data: torch.Tensor, block_size: int, batch_size: int = 32) -> torch.Tensor:
+    """(block_size,) the mean loss at each position of the windows covering `data`: position p predicts
+    from p + 1 characters, so this is how much the model gains from a longer context."""
+    model.eval()
+    total, count = torch.zeros(block_size), 0
+    for x, y in windows(data, block_size, batch_size):
+        logits = model(x)[0]
+        total += F.cross_entropy(logits.transpose(1, 2), y, reduction="none").sum(0)
+        count += len(x)
     return total / count
 
 
