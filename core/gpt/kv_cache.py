@@ -122,7 +122,8 @@ class _Layer:
 
 
 class SamplingWeights:
-    """The model's parameters as a step reads them, made once from the model (no copy is saved anywhere).
+    """The model's parameters as a step reads them, made from the model once and again after any change
+    (kept in memory beside it, never saved: the weights files hold the lecture's parameters only).
 
     Each layer's heads are stacked into one (C, 3C) matrix, so one product gives every head's query, key and
     value; every matrix is stored transposed, (in, out), the order in which a product of a few rows reads its
@@ -180,6 +181,7 @@ def cached_forward(model: nn.Module, idx: torch.Tensor, cache: KVCache, last_onl
     last_only: the logits of the last position only, (B, 1, vocab); the last layer then computes its
     attention output and feed-forward for that position alone (a prefill needs only the others' keys and values).
     The positions travel as one (B * T, C) matrix, so every product is one torch.addmm on weights stored (in, out).
+    This is sampling: no dropout, and no gradients reach the parameters.
     """
     w = model.sampling_weights()
     B, T = idx.shape
