@@ -66,7 +66,7 @@ MODELS: tuple[ShippedModel, ...] = (
         "gan",
         "gan",
         N_("DCGAN"),
-        "python scripts/train_gan.py --channels 96 --d-channels 64",
+        "python scripts/train_gan.py --channels 96 --d-channels 64 --epochs 25 --decay-from 12000",
         "MNIST",
         "confident_share",
         0.02,

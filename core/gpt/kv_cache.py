@@ -39,6 +39,7 @@ class KVCache:
         self.lengths = [0] * batch_size
         self.block_size = cfg.block_size
         self._positions = torch.arange(cfg.block_size, device=device)
+        self._views: dict[tuple[int, int], KVCache] = {}  # made once: a decoder asks for the same rows every step
         self._select(0, batch_size)
 
     def _select(self, start: int, stop: int) -> None:
@@ -47,8 +48,10 @@ class KVCache:
 
     def view(self, start: int, stop: int) -> KVCache:
         """Rows start..stop-1 of this cache, as a cache of their own (same storage, same lengths list)."""
-        window = copy.copy(self)
-        window._select(start, stop)
+        window = self._views.get((start, stop))
+        if window is None:
+            window = self._views[start, stop] = copy.copy(self)
+            window._select(start, stop)
         return window
 
     def __len__(self) -> int:
