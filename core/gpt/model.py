@@ -105,30 +105,15 @@ class MultiHeadAttention(nn.Module):
         self.proj = nn.Linear(cfg.n_embd, cfg.n_embd)  # back into the residual stream
         self.dropout = nn.Dropout(cfg.dropout)
         self.attn_dropout = cfg.dropout
-        self._sources = None  # head_weights(), kept for sampling (a lookup costs more than the check)
-        self._fused = None  # (the stacked weight, the versions and addresses of the weights it was built from)
-        self.register_load_state_dict_post_hook(self._forget_sources)
 
     def head_weights(self) -> list[nn.Parameter]:
         """The heads' query, key and value weights, in the stacked order."""
         return [h.query.weight for h in self.heads] + [h.key.weight for h in self.heads] + [h.value.weight for h in self.heads]
 
     def qkv_weight(self) -> torch.Tensor:
-        """Every head's query, key and value weights stacked into one (3C, C) matrix."""
-        if torch.is_grad_enabled():
-            return torch.cat(self.head_weights())  # training: stack on every call, so gradients reach each head
-        # Sampling: stack once, and again when a weight changed. An in-place write (load_state_dict, an
-        # optimizer step) bumps a tensor's _version; new data (.to(), .data = ...) has a new address.
-        if self._sources is None:
-            self._sources = self.head_weights()
-        stamp = [(p._version, p.data_ptr()) for p in self._sources]
-        if self._fused is None or self._fused[1] != stamp:
-            # holding the old data keeps its address from being reused by new data
-            self._fused = (torch.cat(self._sources), stamp, [p.data for p in self._sources])
-        return self._fused[0]
-
-    def _forget_sources(self, *_):
-        self._sources, self._fused = None, None  # load_state_dict(assign=True) brings new Parameter objects
+        """Every head's query, key and value weights stacked into one (3C, C) matrix, on every call, so
+        gradients reach each head (sampling with a cache keeps a stacked copy: core/gpt/kv_cache.py)."""
+        return torch.cat(self.head_weights())
 
     def forward(self, x):
         B, T, C = x.shape
