@@ -121,7 +121,7 @@ class MultiHeadAttention(nn.Module):
         q, k, v = qkv.view(B, T, 3, self.n_head, C // self.n_head).permute(2, 0, 3, 1, 4)  # each (B, nh, T, hs)
         out = F.scaled_dot_product_attention(q, k, v, is_causal=True, dropout_p=self.attn_dropout if self.training else 0.0)
         out = self.proj(out.transpose(1, 2).reshape(B, T, C))  # the heads side by side, as torch.cat of the heads
-        return self.dropout(out) if self.training else out  # (a module call costs as much as a small product)
+        return self.dropout(out)
 
 
 class FeedForward(nn.Module):
@@ -137,12 +137,7 @@ class FeedForward(nn.Module):
         )
 
     def forward(self, x):
-        if self.training:
-            return self.net(x)
-        # Sampling: the same layers without dropout, called directly. At one token per step a module
-        # call costs about as much as the product inside it.
-        up, _, down, _ = self.net
-        return F.linear(F.relu(F.linear(x, up.weight, up.bias)), down.weight, down.bias)
+        return self.net(x)
 
 
 class Block(nn.Module):
