@@ -118,18 +118,20 @@ def _decoder_rates(model, new_chars: int, repeats: int, streams: int = 20) -> tu
 
 @torch.inference_mode()
 def _products_alone(model, batch: int, steps: int = 200) -> float:
-    """Steps per second of the model's matrix products alone, one position per row: every layer's
-    query/key/value, projection and feed-forward products and the output layer, with no attention, no
-    LayerNorm, no sampling. Batch 1 reads every weight once per character: the bound on decoding speed."""
-    x = torch.randn(batch, model.cfg.n_embd, dtype=model.lm_head.weight.dtype)
-    layers = [(b.sa.qkv_weight(), b.sa.proj, b.ffwd.net[0], b.ffwd.net[2]) for b in model.blocks]
+    """Steps per second of the model's matrix products alone, one position per row, as the cached step
+    runs them (core/gpt/kv_cache.py): every layer's query/key/value, projection and feed-forward products and
+    the output layer, with no attention, no LayerNorm, no sampling. Batch 1 reads every weight once per
+    character: the bound on decoding speed."""
+    w = model.sampling_weights()
+    x = torch.randn(batch, model.cfg.n_embd, dtype=w.head_t.dtype)
 
     def chain():
-        for qkv, proj, up, down in layers:
-            torch.nn.functional.linear(x, qkv)
-            y = proj(x)
-            down(up(y).relu_())
-        model.lm_head(x)
+        for layer in w.layers:
+            up_t, up_b, down_t, down_b = layer.ffwd
+            x @ layer.qkv_t
+            y = torch.addmm(layer.proj_b, x, layer.proj_t)
+            torch.addmm(down_b, torch.addmm(up_b, y, up_t).relu_(), down_t)
+        torch.addmm(w.head_b, x, w.head_t)
 
     for _ in range(10):
         chain()
